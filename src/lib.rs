@@ -1,0 +1,14 @@
+//! fosim: a discrete-event simulator of DNS failover.
+//!
+//! Data flows one way: scenario file → `scenario::Scenario` → `scenario::Config` →
+//! `model` (world + `engine`) → `metrics` recorders → `report::Report` → renderers → files.
+//! See ARCHITECTURE.md for the map.
+
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod simulate;
+pub mod time;

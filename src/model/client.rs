@@ -1,0 +1,224 @@
+//! Clients: their binding to a resolver, DNS cache, pooled connection and requests.
+//!
+//! Owns client state — struct-of-arrays, a few words per client — its steady start, and
+//! where each request goes. Not what a request to an endpoint *does* (endpoint.rs) nor what
+//! it counts for (metrics.rs).
+
+use super::dns::NameServers;
+use super::resolver::Resolvers;
+use crate::rng::{self, Stream, exponential_us, unit};
+use crate::scenario::config::{ClientCache, Config, GroupConfig};
+use crate::time::{SimDuration, SimTime, US_PER_S};
+use rand::Rng;
+
+/// No cached answer / no connection.
+const NONE: u32 = u32::MAX;
+
+pub struct Clients {
+    pub group: Vec<u16>,
+    pub resolver: Vec<u32>,
+    cache_endpoint: Vec<u32>,
+    /// The cached answer is valid while `now < cache_expires_us`.
+    cache_expires_us: Vec<SimTime>,
+    conn_endpoint: Vec<u32>,
+    /// The connection is open while `now` is before both deadlines.
+    conn_idle_deadline_us: Vec<SimTime>,
+    conn_life_deadline_us: Vec<SimTime>,
+    /// One stream per group: binding, steady start, request times, request failures.
+    pub rngs: Vec<Stream>,
+    /// First client of each group; a group's clients are contiguous.
+    pub group_start: Vec<u32>,
+}
+
+/// Requests per microsecond.
+fn rate_per_us(g: &GroupConfig) -> f64 {
+    g.requests_per_s / US_PER_S as f64
+}
+
+/// Rate at which a client needs a DNS answer: every request, or only when it opens a
+/// connection (after an idle gap longer than the timeout, or when the old one is too old).
+fn lookup_rate_per_us(g: &GroupConfig) -> f64 {
+    let rate = rate_per_us(g);
+    match g.connection {
+        None => rate,
+        Some(k) => {
+            let reopen = rate * (-rate * k.idle_timeout_us as f64).exp();
+            let renew = k.max_lifetime_us.map_or(0.0, |l| 1.0 / l as f64);
+            (reopen + renew).min(rate)
+        }
+    }
+}
+
+impl Clients {
+    /// Binds every client to a resolver. Returns, per resolver cache slot, the rate of
+    /// queries its clients are expected to send (for the resolvers' steady start).
+    pub fn new(config: &Config, run_seed: u64, resolvers: &Resolvers) -> (Self, Vec<f64>) {
+        let n = config.client_count() as usize;
+        let pool_offsets = Resolvers::pool_offsets(config);
+        let mut clients = Clients {
+            group: Vec::with_capacity(n),
+            resolver: Vec::with_capacity(n),
+            cache_endpoint: vec![NONE; n],
+            cache_expires_us: vec![0; n],
+            conn_endpoint: vec![NONE; n],
+            conn_idle_deadline_us: vec![0; n],
+            conn_life_deadline_us: vec![0; n],
+            rngs: config.groups.iter().map(|g| rng::stream(run_seed, &format!("clients/{}", g.id))).collect(),
+            group_start: Vec::with_capacity(config.groups.len()),
+        };
+        let mut query_rate = vec![0.0; config.resolver_count() as usize * config.records.len()];
+        for (gi, g) in config.groups.iter().enumerate() {
+            clients.group_start.push(clients.group.len() as u32);
+            let rng = &mut clients.rngs[gi];
+            let q = match g.cache {
+                ClientCache::None | ClientCache::Ttl { .. } => lookup_rate_per_us(g),
+                ClientCache::Fixed { ttl_us } => 1.0 / (ttl_us as f64 + 1.0 / lookup_rate_per_us(g)),
+                ClientCache::Forever => 0.0,
+            };
+            for _ in 0..g.count {
+                let u = unit(rng);
+                let mut acc = 0.0;
+                let &(pool, _) = g.pools.iter().find(|(_, w)| { acc += w; u < acc }).unwrap_or_else(|| g.pools.last().expect("a group has a pool"));
+                let resolver = pool_offsets[pool as usize] + (rng.next_u64() % u64::from(config.pools[pool as usize].count)) as u32;
+                clients.group.push(gi as u16);
+                clients.resolver.push(resolver);
+                if q.is_finite() {
+                    query_rate[resolvers.slot(resolver, g.record)] += q;
+                }
+            }
+        }
+        (clients, query_rate)
+    }
+
+    /// Steady start (SPEC §1): caches and connections in their stationary state, all holding
+    /// `answer(record)`, the answer before any fault. Returns each client's first request
+    /// time (memoryless, so simply an exponential draw).
+    pub fn settle(&mut self, config: &Config, resolvers: &Resolvers, answer: impl Fn(u32) -> u32) -> Vec<Option<SimTime>> {
+        let mut first = Vec::with_capacity(self.group.len());
+        for c in 0..self.group.len() {
+            let gi = self.group[c] as usize;
+            let g = &config.groups[gi];
+            let rng = &mut self.rngs[gi];
+            let lookup = lookup_rate_per_us(g);
+            let endpoint = answer(g.record);
+            let expires_us = match g.cache {
+                ClientCache::None => 0,
+                ClientCache::Forever => SimTime::MAX,
+                ClientCache::Fixed { ttl_us } => renewal_residual_us(rng, ttl_us, lookup),
+                ClientCache::Ttl { min_us, max_us } => {
+                    if resolvers.caches(config, self.resolver[c]) {
+                        // Clients that got the answer from their resolver's current entry share
+                        // its expiry (clamped by their own limits).
+                        match resolvers.expiry(self.resolver[c], g.record) {
+                            Some((expires_us, ttl_us)) => {
+                                let since_us = exponential_us(rng, 1.0 / lookup);
+                                let age_us = ttl_us.saturating_sub(expires_us);
+                                if since_us <= age_us {
+                                    let kept_us = (expires_us + since_us).clamp(min_us, max_us);
+                                    kept_us.saturating_sub(since_us)
+                                } else {
+                                    0
+                                }
+                            }
+                            None => 0,
+                        }
+                    } else {
+                        let ttl_us = config.records[g.record as usize].ttl_us.clamp(min_us, max_us);
+                        renewal_residual_us(rng, ttl_us, lookup)
+                    }
+                }
+            };
+            if expires_us > 0 {
+                self.cache_endpoint[c] = endpoint;
+                self.cache_expires_us[c] = expires_us;
+            }
+            if let Some(k) = g.connection {
+                // Open iff the last request was within the idle timeout; its age is at least
+                // that long, and uniform over its lifetime when one is set.
+                let since_us = exponential_us(rng, 1.0 / rate_per_us(g));
+                let age_draw = k.max_lifetime_us.map(|l| rng.next_u64() % l);
+                if since_us < k.idle_timeout_us {
+                    self.conn_endpoint[c] = endpoint;
+                    self.conn_idle_deadline_us[c] = k.idle_timeout_us - since_us;
+                    self.conn_life_deadline_us[c] = match (k.max_lifetime_us, age_draw) {
+                        (Some(l), Some(age)) => l.saturating_sub(age.max(since_us)).max(1),
+                        _ => SimTime::MAX,
+                    };
+                }
+            }
+            first.push((g.requests_per_s > 0.0).then(|| exponential_us(rng, 1.0 / rate_per_us(g))));
+        }
+        first
+    }
+
+    /// The time of the client's next request after `now_us`.
+    pub fn next_request_us(&mut self, config: &Config, c: u32, now_us: SimTime) -> SimTime {
+        let gi = self.group[c as usize] as usize;
+        now_us.saturating_add(exponential_us(&mut self.rngs[gi], 1.0 / rate_per_us(&config.groups[gi])))
+    }
+
+    /// Where a request sent now goes: the open connection's endpoint, else the cached
+    /// answer, else a fresh answer from the resolver (which is then cached and, for pooled
+    /// clients, connected to).
+    pub fn route(&mut self, config: &Config, resolvers: &mut Resolvers, ns: &NameServers, now_us: SimTime, c: u32) -> Route {
+        let c = c as usize;
+        let g = &config.groups[self.group[c] as usize];
+        if let Some(k) = g.connection {
+            if now_us < self.conn_idle_deadline_us[c] && now_us < self.conn_life_deadline_us[c] {
+                self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
+                return Route { endpoint: self.conn_endpoint[c], resolved: false };
+            }
+        }
+        let (endpoint, resolved) = if now_us < self.cache_expires_us[c] {
+            (self.cache_endpoint[c], false)
+        } else {
+            let answer = resolvers.query(config, ns, now_us, self.resolver[c], g.record);
+            let kept_us: Option<SimDuration> = match g.cache {
+                ClientCache::None => None,
+                ClientCache::Ttl { min_us, max_us } => Some(answer.ttl_us.clamp(min_us, max_us)),
+                ClientCache::Fixed { ttl_us } => Some(ttl_us),
+                ClientCache::Forever => Some(SimTime::MAX - now_us),
+            };
+            if let Some(kept_us) = kept_us {
+                self.cache_endpoint[c] = answer.endpoint;
+                self.cache_expires_us[c] = now_us.saturating_add(kept_us);
+            }
+            (answer.endpoint, true)
+        };
+        if let Some(k) = g.connection {
+            self.conn_endpoint[c] = endpoint;
+            self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
+            self.conn_life_deadline_us[c] = k.max_lifetime_us.map_or(SimTime::MAX, |l| now_us.saturating_add(l));
+        }
+        Route { endpoint, resolved }
+    }
+
+    /// A request failed: its connection closes, and with `on_failure: reresolve` the cached
+    /// answer is dropped too.
+    pub fn on_failure(&mut self, config: &Config, c: u32) {
+        let c = c as usize;
+        self.conn_idle_deadline_us[c] = 0;
+        if config.groups[self.group[c] as usize].reresolve_on_failure {
+            self.cache_expires_us[c] = 0;
+        }
+    }
+}
+
+pub struct Route {
+    pub endpoint: u32,
+    /// The client asked its resolver.
+    pub resolved: bool,
+}
+
+/// Stationary residual lifetime of an entry kept `ttl_us` and refreshed by the first
+/// lookup after it expires (lookups at `rate_per_us`): held with probability
+/// T/(T + 1/rate), then uniform on (0, T]. Returns 0 when not held.
+fn renewal_residual_us(rng: &mut Stream, ttl_us: SimDuration, rate_per_us: f64) -> SimTime {
+    if ttl_us == 0 || rate_per_us <= 0.0 {
+        return 0;
+    }
+    let held = ttl_us as f64 / (ttl_us as f64 + 1.0 / rate_per_us);
+    let draw_held = unit(rng);
+    let remaining_us = 1 + rng.next_u64() % ttl_us;
+    if draw_held < held { remaining_us } else { 0 }
+}

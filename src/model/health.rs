@@ -1,0 +1,232 @@
+//! Route 53 health checks: checkers that probe an endpoint, per-checker thresholds, and the
+//! strict "> healthy_fraction" aggregate.
+//!
+//! Owns probe outcomes and health status; not what DNS does with a status change (dns.rs).
+//! One event per probe: when a probe completes, the next one's send time is known
+//! (`request_interval` later) and so is the endpoint's state then (segments are fixed at
+//! the start of the run), so its outcome is drawn at once and only its completion is queued.
+
+use super::endpoint::{EndpointModel, Segment};
+use crate::rng::{self, Stream};
+use crate::scenario::FailMode;
+use crate::scenario::config::{Config, HealthCheckConfig};
+use crate::time::{SimDuration, SimTime};
+use rand::Rng;
+
+pub struct Checker {
+    pub check: u32,
+    pub region: u16,
+    pub index_in_region: u32,
+    /// Consecutive results that disagree with `healthy`.
+    disagreeing: u32,
+    pub healthy: bool,
+    rng: Stream,
+}
+
+pub struct CheckState {
+    pub healthy_checkers: u32,
+    /// The status Route 53 reports: after `inverted` and `disabled`.
+    pub healthy: bool,
+    pub probes: u64,
+    pub probes_failed: u64,
+}
+
+/// One change of a health check's reported status.
+#[derive(Clone, Copy, Debug)]
+pub struct Transition {
+    pub at_us: SimTime,
+    pub check: u32,
+    pub healthy: bool,
+}
+
+/// One change of one checker's own status (kept for the checker raster).
+#[derive(Clone, Copy, Debug)]
+pub struct CheckerFlip {
+    pub at_us: SimTime,
+    pub checker: u32,
+    pub healthy: bool,
+}
+
+pub struct Health {
+    pub checkers: Vec<Checker>,
+    pub checks: Vec<CheckState>,
+    pub transitions: Vec<Transition>,
+    /// Recorded only when tracing.
+    pub flips: Option<Vec<CheckerFlip>>,
+}
+
+/// What a probe handler tells the world.
+pub struct ProbeResult {
+    /// The next probe of this checker: (completion time, success).
+    pub next: (SimTime, bool),
+    /// Index into `transitions` when the check's reported status changed.
+    pub transition: Option<u32>,
+}
+
+impl Health {
+    pub fn new(config: &Config, run_seed: u64, trace: bool) -> Self {
+        let mut checkers = Vec::new();
+        for (c, hc) in config.health_checks.iter().enumerate() {
+            if hc.disabled {
+                continue;
+            }
+            for &region in &hc.regions {
+                for i in 0..hc.checkers_per_region {
+                    let name = format!("checker/{}/{}/{i}", hc.id, config.regions[region as usize]);
+                    checkers.push(Checker { check: c as u32, region, index_in_region: i, disagreeing: 0, healthy: true, rng: rng::stream(run_seed, &name) });
+                }
+            }
+        }
+        let checks = config
+            .health_checks
+            .iter()
+            .map(|hc| CheckState { healthy_checkers: hc.checker_count(), healthy: hc.disabled || !hc.inverted, probes: 0, probes_failed: 0 })
+            .collect();
+        Health { checkers, checks, transitions: Vec::new(), flips: trace.then(Vec::new) }
+    }
+
+    /// Each checker's first probe, at a uniform phase in [0, request_interval):
+    /// (checker, completion time, success).
+    pub fn first_probes(&mut self, config: &Config, endpoints: &[EndpointModel]) -> Vec<(u32, SimTime, bool)> {
+        let mut out = Vec::with_capacity(self.checkers.len());
+        for (i, checker) in self.checkers.iter_mut().enumerate() {
+            let hc = &config.health_checks[checker.check as usize];
+            let send_us = checker.rng.next_u64() % hc.interval_us;
+            let (done_us, ok) = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
+            out.push((i as u32, done_us, ok));
+        }
+        out
+    }
+
+    /// A probe completed at `now_us`: apply its result and draw the next probe.
+    pub fn on_probe(&mut self, config: &Config, endpoints: &[EndpointModel], now_us: SimTime, checker_index: u32, ok: bool) -> ProbeResult {
+        let checker = &mut self.checkers[checker_index as usize];
+        let hc = &config.health_checks[checker.check as usize];
+        let state = &mut self.checks[checker.check as usize];
+        state.probes += 1;
+        state.probes_failed += u64::from(!ok);
+
+        let flipped = if ok == checker.healthy {
+            checker.disagreeing = 0;
+            false
+        } else {
+            checker.disagreeing += 1;
+            checker.disagreeing >= hc.failure_threshold
+        };
+        let next = checker.probe(hc, &endpoints[hc.endpoint as usize], now_us + hc.interval_us);
+        if !flipped {
+            return ProbeResult { next, transition: None };
+        }
+        checker.healthy = ok;
+        checker.disagreeing = 0;
+        if let Some(flips) = &mut self.flips {
+            flips.push(CheckerFlip { at_us: now_us, checker: checker_index, healthy: ok });
+        }
+        if ok {
+            state.healthy_checkers += 1;
+        } else {
+            state.healthy_checkers -= 1;
+        }
+        let healthy = (state.healthy_checkers >= hc.healthy_count_min) != hc.inverted;
+        if healthy == state.healthy {
+            return ProbeResult { next, transition: None };
+        }
+        state.healthy = healthy;
+        let id = u32::try_from(self.transitions.len()).expect("fewer than 2^32 status changes");
+        self.transitions.push(Transition { at_us: now_us, check: checker.check, healthy });
+        ProbeResult { next, transition: Some(id) }
+    }
+}
+
+impl Checker {
+    /// Sends a probe at `send_us`: returns when its result arrives and whether it succeeded
+    /// (SPEC §2.2). Draws in a fixed order — loss, then response time, then error — so that
+    /// configurations differing in one rate stay on the same random path.
+    fn probe(&mut self, hc: &HealthCheckConfig, endpoint: &EndpointModel, send_us: SimTime) -> (SimTime, bool) {
+        let segment = endpoint.at(send_us);
+        let (latency_us, ok) = probe_outcome(hc, endpoint, segment, self.region, &mut self.rng);
+        (send_us + latency_us, ok)
+    }
+}
+
+fn probe_outcome(hc: &HealthCheckConfig, endpoint: &EndpointModel, segment: &Segment, region: u16, rng: &mut Stream) -> (SimDuration, bool) {
+    let connect_us = hc.connect_timeout_us();
+    let lost_background = hc.probe_loss.hit(rng);
+    let lost_fault = match segment.loss.iter().find(|(r, _)| *r == region) {
+        Some((_, rate)) => rate.hit(rng),
+        None => false,
+    };
+    match segment.down {
+        Some(FailMode::Timeout) => return (connect_us, false),
+        Some(FailMode::Refuse) if !lost_background && !lost_fault => {
+            return (endpoint.response_time.sample(rng), false);
+        }
+        _ => {}
+    }
+    if lost_background || lost_fault {
+        return (connect_us, false);
+    }
+    let degraded = segment.degraded.as_ref();
+    let response_us = degraded
+        .and_then(|d| d.response_time.as_ref())
+        .unwrap_or(&endpoint.response_time)
+        .sample(rng);
+    let error = degraded.is_some_and(|d| d.probe_error.hit(rng));
+    match hc.response_limit_us() {
+        // tcp: connected is healthy; an application error the checker is told to see
+        // refuses the connection at once.
+        None => (0, !error),
+        Some(limit_us) if response_us > limit_us => (limit_us, false),
+        Some(_) => (response_us, !error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::values::{Dist, Probability};
+    use crate::scenario::{CheckType, config};
+
+    fn hc(check_type: CheckType) -> HealthCheckConfig {
+        HealthCheckConfig {
+            id: "hc".into(),
+            endpoint: 0,
+            check_type,
+            interval_us: 30_000_000,
+            failure_threshold: 3,
+            regions: vec![0],
+            checkers_per_region: 1,
+            healthy_fraction: 0.18,
+            healthy_count_min: 1,
+            inverted: false,
+            disabled: false,
+            probe_loss: Probability::ZERO,
+        }
+    }
+
+    fn endpoint(response_us: u64) -> EndpointModel {
+        EndpointModel { response_time: Dist::Fixed(response_us), segments: vec![Segment::default()] }
+    }
+
+    #[test]
+    fn probe_timings_follow_route53_limits() {
+        let mut rng = rng::stream(1, "t");
+        let healthy = Segment::default();
+        let dark = Segment { down: Some(FailMode::Timeout), ..Segment::default() };
+        let refusing = Segment { down: Some(FailMode::Refuse), ..Segment::default() };
+        let http = hc(CheckType::Http);
+        let tcp = hc(CheckType::Tcp);
+        let str_match = hc(CheckType::HttpStrMatch);
+        assert_eq!(probe_outcome(&http, &endpoint(50_000), &healthy, 0, &mut rng), (50_000, true));
+        assert_eq!(probe_outcome(&http, &endpoint(3_000_000), &healthy, 0, &mut rng), (2_000_000, false));
+        assert_eq!(probe_outcome(&str_match, &endpoint(3_000_000), &healthy, 0, &mut rng), (3_000_000, true));
+        assert_eq!(probe_outcome(&tcp, &endpoint(3_000_000), &healthy, 0, &mut rng), (0, true));
+        assert_eq!(probe_outcome(&http, &endpoint(50_000), &dark, 0, &mut rng), (4_000_000, false));
+        assert_eq!(probe_outcome(&tcp, &endpoint(50_000), &dark, 0, &mut rng), (10_000_000, false));
+        assert_eq!(probe_outcome(&http, &endpoint(50_000), &refusing, 0, &mut rng), (50_000, false));
+        let lossy = Segment { loss: vec![(0, Probability::new(1.0))], ..Segment::default() };
+        assert_eq!(probe_outcome(&http, &endpoint(50_000), &lossy, 0, &mut rng), (4_000_000, false));
+        assert_eq!(probe_outcome(&http, &endpoint(50_000), &lossy, 1, &mut rng), (50_000, true));
+        assert_eq!(config::ROUTE53_REGIONS.len(), 8);
+    }
+}

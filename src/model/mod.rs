@@ -1,0 +1,192 @@
+//! The DNS failover model: the world's state, the one `Event` enum and its dispatch.
+//!
+//! Each component (endpoint, health, dns, resolver, client) owns its state and answers
+//! questions about it; this file wires them to the engine. Handlers stay short; the rules
+//! live in the component files.
+
+pub mod client;
+pub mod dns;
+pub mod endpoint;
+pub mod health;
+pub mod resolver;
+
+use crate::engine::Engine;
+use crate::metrics::Recorder;
+use crate::report::{ClientRow, RunResult, TimelineRow};
+use crate::rng;
+use crate::scenario::config::Config;
+use crate::time::SimTime;
+use client::Clients;
+use dns::NameServers;
+use endpoint::{EndpointModel, Endpoints};
+use health::Health;
+use resolver::Resolvers;
+
+/// Everything that can happen. Kept small (16 bytes) because the queue holds one per
+/// client and per checker.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// A probe's result arrives.
+    Probe { checker: u32, ok: bool },
+    /// A health status change reaches a name server.
+    NameServerUpdate { name_server: u32, transition: u32 },
+    /// A client sends a request.
+    Request { client: u32 },
+    EpisodeStart { episode: u32 },
+    EpisodeEnd { episode: u32 },
+}
+
+/// Queue room beyond one pending event per client, checker and episode edge: name-server
+/// updates in flight. Only an absurd propagation delay under constant flapping could need
+/// more; the engine then stops with an assertion rather than eat all memory.
+const NAME_SERVER_UPDATES_IN_FLIGHT_MAX: usize = 1 << 24;
+
+/// The outcome of one replication.
+pub struct RunOutput {
+    pub result: RunResult,
+    pub trace: Option<RunTrace>,
+}
+
+/// Detail kept for the first replication: timeline, per-client rows, status histories.
+pub struct RunTrace {
+    pub timeline: Vec<TimelineRow>,
+    pub clients: Vec<ClientRow>,
+    pub transitions: Vec<health::Transition>,
+    pub flips: Vec<health::CheckerFlip>,
+    /// Region and index within region of each checker.
+    pub checkers: Vec<(u32, u16, u32)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Occurrences(#[from] endpoint::TooManyOccurrences),
+}
+
+struct World<'c> {
+    config: &'c Config,
+    endpoints: Endpoints,
+    health: Health,
+    name_servers: NameServers,
+    resolvers: Resolvers,
+    clients: Clients,
+    recorder: Recorder,
+    /// Scratch for answer changes, reused across events.
+    changes: Vec<dns::AnswerChange>,
+}
+
+/// Runs replication `replication` of the scenario. `progress` is told the fraction of
+/// simulated time done, now and then.
+pub fn run(config: &Config, replication: u32, trace: bool, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, RunError> {
+    let seed = rng::replication_seed(config.seed, replication);
+    let (mut world, mut engine) = World::new(config, seed, trace)?;
+    let end_us = config.end_us();
+    while let Some((now_us, event)) = engine.pop_before(end_us) {
+        world.recorder.advance(now_us, config, &world.health);
+        world.dispatch(&mut engine, now_us, event);
+        if engine.processed_count() % (1 << 18) == 0 {
+            progress(now_us as f64 / end_us as f64);
+        }
+    }
+    progress(1.0);
+    let World { health, endpoints, resolvers, recorder, .. } = world;
+    let events = engine.processed_count();
+    let (result, trace_rows) =
+        recorder.finish(config, &health, &endpoints.episodes, events, resolvers.authoritative_queries, replication, seed);
+    let trace = trace_rows.map(|(timeline, clients)| RunTrace {
+        timeline,
+        clients,
+        transitions: health.transitions.clone(),
+        flips: health.flips.clone().unwrap_or_default(),
+        checkers: health.checkers.iter().map(|c| (c.check, c.region, c.index_in_region)).collect(),
+    });
+    Ok(RunOutput { result, trace })
+}
+
+impl<'c> World<'c> {
+    fn new(config: &'c Config, seed: u64, trace: bool) -> Result<(Self, Engine<Event>), RunError> {
+        let endpoints = Endpoints::build(config, seed)?;
+        let mut health = Health::new(config, seed, trace);
+        let initial_health: Vec<bool> = health.checks.iter().map(|c| c.healthy).collect();
+        let name_servers = NameServers::new(config, seed, &initial_health);
+        let mut resolvers = Resolvers::new(config, seed);
+        let (mut clients, query_rates) = Clients::new(config, seed, &resolvers);
+        let answer = |record: u32| name_servers.answer(0, record);
+        resolvers.settle(config, &query_rates, answer);
+        let first_requests = clients.settle(config, &resolvers, answer);
+        let group_start = clients.group_start.clone();
+        let recorder = Recorder::new(config, group_start, endpoints.episodes.len(), trace, |c| {
+            answer(config.groups[clients.group[c] as usize].record)
+        });
+
+        let pending_max = clients.group.len()
+            + health.checkers.len()
+            + 2 * endpoints.episodes.len()
+            + NAME_SERVER_UPDATES_IN_FLIGHT_MAX;
+        let mut engine = Engine::new(pending_max);
+        for (id, e) in endpoints.episodes.iter().enumerate() {
+            engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });
+            engine.schedule(e.end_us, Event::EpisodeEnd { episode: id as u32 });
+        }
+        for (checker, done_us, ok) in health.first_probes(config, &endpoints.models) {
+            engine.schedule(done_us, Event::Probe { checker, ok });
+        }
+        for (client, first) in first_requests.into_iter().enumerate() {
+            if let Some(at_us) = first {
+                engine.schedule(at_us, Event::Request { client: client as u32 });
+            }
+        }
+        let world = World { config, endpoints, health, name_servers, resolvers, clients, recorder, changes: Vec::new() };
+        Ok((world, engine))
+    }
+
+    fn dispatch(&mut self, engine: &mut Engine<Event>, now_us: SimTime, event: Event) {
+        match event {
+            Event::Probe { checker, ok } => self.on_probe(engine, now_us, checker, ok),
+            Event::NameServerUpdate { name_server, transition } => self.on_name_server_update(now_us, name_server, transition),
+            Event::Request { client } => self.on_request(engine, now_us, client),
+            Event::EpisodeStart { episode } => {
+                self.recorder.open_episode(self.config, episode, &self.endpoints.episodes[episode as usize]);
+            }
+            Event::EpisodeEnd { episode } => self.recorder.close_episode(self.config, episode),
+        }
+    }
+
+    fn on_probe(&mut self, engine: &mut Engine<Event>, now_us: SimTime, checker: u32, ok: bool) {
+        let result = self.health.on_probe(self.config, &self.endpoints.models, now_us, checker, ok);
+        let (done_us, next_ok) = result.next;
+        engine.schedule(done_us, Event::Probe { checker, ok: next_ok });
+        if let Some(transition) = result.transition {
+            for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
+                engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
+            }
+        }
+    }
+
+    fn on_name_server_update(&mut self, now_us: SimTime, name_server: u32, transition: u32) {
+        let t = self.health.transitions[transition as usize];
+        self.changes.clear();
+        self.name_servers.on_update(self.config, now_us, name_server, transition, t, &mut self.changes);
+        for change in self.changes.drain(..) {
+            self.recorder.answer_changed(change);
+        }
+    }
+
+    fn on_request(&mut self, engine: &mut Engine<Event>, now_us: SimTime, client: u32) {
+        let route = self.clients.route(self.config, &mut self.resolvers, &self.name_servers, now_us, client);
+        if route.resolved {
+            self.recorder.resolved(now_us);
+        }
+        let group = self.clients.group[client as usize];
+        let segment = self.endpoints.models[route.endpoint as usize].at(now_us);
+        let failed = EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]);
+        if failed {
+            self.clients.on_failure(self.config, client);
+        }
+        self.recorder.request(now_us, client, group, route.endpoint, failed, &segment.episodes);
+        let next_us = self.clients.next_request_us(self.config, client, now_us);
+        if next_us < self.config.end_us() {
+            engine.schedule(next_us, Event::Request { client });
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Recursive resolvers: per-resolver caches with TTL clamping, Unbound-style prefetch, and
+//! cacheless forwarders. They hand clients the *remaining* TTL.
+//!
+//! Owns resolver caches and their steady-start state; not client behaviour.
+
+use super::dns::NameServers;
+use crate::rng::{self, Stream, unit};
+use crate::scenario::config::Config;
+use crate::time::{SimDuration, SimTime};
+use rand::Rng;
+
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    endpoint: u32,
+    /// Valid while `now < expires_us`; 0 means empty.
+    expires_us: SimTime,
+    ttl_us: SimDuration,
+}
+
+/// An answer handed to a client.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer {
+    pub endpoint: u32,
+    pub ttl_us: SimDuration,
+}
+
+pub struct Resolvers {
+    /// Pool of each resolver.
+    pool_of: Vec<u32>,
+    /// `[resolver * record_count + record]`.
+    entries: Vec<Entry>,
+    record_count: usize,
+    /// One stream per pool: which name server each miss asks.
+    rngs: Vec<Stream>,
+    pub authoritative_queries: u64,
+}
+
+impl Resolvers {
+    pub fn new(config: &Config, run_seed: u64) -> Self {
+        let pool_of = (0u32..).zip(&config.pools).flat_map(|(p, pool)| std::iter::repeat_n(p, pool.count as usize)).collect::<Vec<_>>();
+        let record_count = config.records.len();
+        Resolvers {
+            entries: vec![Entry::default(); pool_of.len() * record_count],
+            pool_of,
+            record_count,
+            rngs: config.pools.iter().map(|p| rng::stream(run_seed, &format!("resolvers/{}", p.id))).collect(),
+            authoritative_queries: 0,
+        }
+    }
+
+    /// The first resolver of each pool, for binding clients.
+    pub fn pool_offsets(config: &Config) -> Vec<u32> {
+        config.pools.iter().scan(0u32, |next, p| {
+            let first = *next;
+            *next += p.count;
+            Some(first)
+        }).collect()
+    }
+
+    /// Steady start: a cache refreshed by misses arriving at rate `rate_per_us[slot]` holds
+    /// an entry with probability T/(T + 1/rate), with a remaining lifetime uniform on [0, T).
+    pub fn settle(&mut self, config: &Config, rate_per_us: &[f64], answer: impl Fn(u32) -> u32) {
+        for (slot, entry) in self.entries.iter_mut().enumerate() {
+            let resolver = slot / self.record_count;
+            let record = (slot % self.record_count) as u32;
+            let pool = &config.pools[self.pool_of[resolver] as usize];
+            let rng = &mut self.rngs[self.pool_of[resolver] as usize];
+            let ttl_us = pool.clamp_ttl(config.records[record as usize].ttl_us);
+            let rate = rate_per_us[slot];
+            if !pool.cache || ttl_us == 0 || rate <= 0.0 {
+                continue;
+            }
+            let held = ttl_us as f64 / (ttl_us as f64 + 1.0 / rate);
+            let draw_held = unit(rng);
+            let remaining_us = 1 + rng.next_u64() % ttl_us;
+            if draw_held < held {
+                *entry = Entry { endpoint: answer(record), expires_us: remaining_us, ttl_us };
+            }
+        }
+    }
+
+    pub fn slot(&self, resolver: u32, record: u32) -> usize {
+        resolver as usize * self.record_count + record as usize
+    }
+
+    /// A client's query at `now_us`.
+    pub fn query(&mut self, config: &Config, ns: &NameServers, now_us: SimTime, resolver: u32, record: u32) -> Answer {
+        let pool_index = self.pool_of[resolver as usize] as usize;
+        let pool = &config.pools[pool_index];
+        let record_ttl_us = config.records[record as usize].ttl_us;
+        let rng = &mut self.rngs[pool_index];
+        // A miss or a refresh asks one name server, picked uniformly.
+        let mut ask = || {
+            self.authoritative_queries += 1;
+            ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record)
+        };
+        if !pool.cache {
+            return Answer { endpoint: ask(), ttl_us: record_ttl_us };
+        }
+        let slot = resolver as usize * self.record_count + record as usize;
+        let entry = self.entries[slot];
+        let ttl_us = pool.clamp_ttl(record_ttl_us);
+        if now_us < entry.expires_us {
+            let remaining_us = entry.expires_us - now_us;
+            // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
+            // background; this client still gets the old answer.
+            if pool.prefetch && remaining_us * 10 < entry.ttl_us {
+                self.entries[slot] = Entry { endpoint: ask(), expires_us: now_us + ttl_us, ttl_us };
+            }
+            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us };
+        }
+        let endpoint = ask();
+        self.entries[slot] = Entry { endpoint, expires_us: now_us + ttl_us, ttl_us };
+        Answer { endpoint, ttl_us }
+    }
+
+    pub fn caches(&self, config: &Config, resolver: u32) -> bool {
+        config.pools[self.pool_of[resolver as usize] as usize].cache
+    }
+
+    /// When this resolver's entry for the record expires (0 if it holds none) — for the
+    /// steady start of clients that share its expiry.
+    pub fn expiry(&self, resolver: u32, record: u32) -> Option<(SimTime, SimDuration)> {
+        let e = self.entries[self.slot(resolver, record)];
+        (e.expires_us > 0).then_some((e.expires_us, e.ttl_us))
+    }
+}

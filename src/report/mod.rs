@@ -1,0 +1,235 @@
+//! What a run reports (SPEC §3): the report types — the only `Serialize` types in fosim —
+//! and pure renderers from a `Report` to bytes (JSON, CSV, text).
+//!
+//! Renderers never run the model and never touch files; `cli.rs` writes what they return.
+
+pub mod csv;
+pub mod summary;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bumped when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub fosim_version: String,
+    pub name: String,
+    pub description: String,
+    /// The scenario file as given.
+    pub scenario: serde_json::Value,
+    pub seed: u64,
+    pub runs: u32,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub settings: Settings,
+    pub warnings: Vec<String>,
+    /// Every figure of every run, summarised across runs, in report order.
+    pub summary: Vec<summary::Row>,
+    pub run_results: Vec<RunResult>,
+    /// Time series and per-client detail of the first run (replication 0).
+    #[serde(skip)]
+    pub trace: Option<Trace>,
+}
+
+/// The settings that matter for reading the results, resolved from the scenario.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    pub endpoints: Vec<String>,
+    pub health_checks: Vec<CheckSettings>,
+    pub name_servers: u32,
+    pub propagation_delay: String,
+    pub records: Vec<RecordSettings>,
+    pub resolver_pools: Vec<PoolSettings>,
+    pub client_groups: Vec<GroupSettings>,
+    pub timeline_bucket_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CheckSettings {
+    pub id: String,
+    pub endpoint: String,
+    #[serde(rename = "type")]
+    pub check_type: String,
+    pub request_interval_s: f64,
+    pub failure_threshold: u32,
+    pub regions: Vec<String>,
+    pub checkers: u32,
+    /// Checkers that must report healthy for the check to be healthy.
+    pub healthy_checkers_min: u32,
+    pub inverted: bool,
+    pub disabled: bool,
+    pub probe_loss_rate: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RecordSettings {
+    pub name: String,
+    pub ttl_s: f64,
+    pub primary: String,
+    pub primary_health_check: Option<String>,
+    pub secondary: String,
+    pub secondary_health_check: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PoolSettings {
+    pub id: String,
+    pub count: u32,
+    pub cache: bool,
+    pub ttl_min_s: f64,
+    pub ttl_max_s: f64,
+    pub prefetch: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GroupSettings {
+    pub id: String,
+    pub count: u32,
+    pub record: String,
+    pub requests_per_s: f64,
+    /// "ttl", "ttl (min 60s)", "fixed 30s", "none", "forever".
+    pub dns_cache: String,
+    /// "new per request" or "reused, idle 90s, lifetime 10m".
+    pub connection: String,
+    pub on_failure: String,
+}
+
+/// One replication's figures.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunResult {
+    pub replication: u32,
+    pub seed: u64,
+    pub totals: Totals,
+    pub groups: BTreeMap<String, GroupTotals>,
+    pub health_checks: BTreeMap<String, CheckTotals>,
+    pub episodes: Vec<EpisodeResult>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Totals {
+    pub requests: u64,
+    pub requests_failed: u64,
+    pub requests_misrouted: u64,
+    /// Successful requests over all requests (1 when there were none).
+    pub availability: f64,
+    pub resolver_queries: u64,
+    pub authoritative_queries: u64,
+    /// Health checks that went unhealthy while their endpoint had no request-affecting fault.
+    pub false_failovers: u64,
+    /// Mean over name servers of the time spent answering away from a primary because of a
+    /// false failover, summed over records.
+    pub false_failover_s: f64,
+    /// Events the engine processed, warm-up included.
+    pub events: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct GroupTotals {
+    pub requests: u64,
+    pub requests_failed: u64,
+    pub requests_misrouted: u64,
+    pub availability: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckTotals {
+    pub probes: u64,
+    pub probes_failed: u64,
+    pub went_unhealthy: u64,
+    pub false_failovers: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EpisodeResult {
+    pub endpoint: String,
+    pub kind: String,
+    /// JSON Pointer of the fault in the scenario, and which occurrence of it.
+    pub fault: String,
+    pub occurrence: u32,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub health_check: Option<String>,
+    pub detection_s: Option<f64>,
+    pub dns_switch_first_s: Option<f64>,
+    pub dns_switch_last_s: Option<f64>,
+    pub client_failover_s: FailoverStats,
+    pub clients_active: u64,
+    pub clients_stranded: u64,
+    pub requests_misrouted: u64,
+    pub requests_failed: u64,
+    pub recovery_detection_s: Option<f64>,
+    pub dns_failback_last_s: Option<f64>,
+    pub groups: BTreeMap<String, EpisodeGroup>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct EpisodeGroup {
+    pub client_failover_s: FailoverStats,
+    pub clients_active: u64,
+    pub clients_stranded: u64,
+    pub requests_misrouted: u64,
+    pub requests_failed: u64,
+}
+
+/// Time from the episode's start to each active client's first request that reached an
+/// endpoint not under fault. Percentiles rank stranded clients last (as never): a
+/// percentile that falls on one is null, and so is `max` when any client was stranded.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct FailoverStats {
+    /// Active clients that failed over.
+    pub count: u64,
+    /// Mean over the clients that failed over.
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// Time series and per-client detail of one run, for CSVs and plots.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trace {
+    pub timeline: Vec<TimelineRow>,
+    pub clients: Vec<ClientRow>,
+    /// (time s, health check, healthy) of every reported status change.
+    pub check_changes: Vec<(f64, String, bool)>,
+    /// (time s, health check, region, checker index within region, healthy).
+    pub checker_flips: Vec<(f64, String, String, u32, bool)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelineRow {
+    pub start_s: f64,
+    /// Per endpoint, in `settings.endpoints` order.
+    pub requests: Vec<u64>,
+    pub requests_failed: Vec<u64>,
+    /// Share of clients whose latest request went to each endpoint, at the bucket's end.
+    pub clients_share: Vec<f64>,
+    /// Share of (name server, record) answers naming each endpoint, at the bucket's end.
+    pub name_servers_share: Vec<f64>,
+    /// Per health check: reported status and share of checkers healthy, at the bucket's end.
+    pub check_healthy: Vec<bool>,
+    pub checkers_healthy_share: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientRow {
+    pub episode: u32,
+    pub group: String,
+    /// Index of the client within its group.
+    pub client: u32,
+    /// None: stranded.
+    pub failover_s: Option<f64>,
+    pub requests_misrouted: u32,
+}
+
+/// `report.json`: pretty JSON with a trailing newline.
+pub fn json(report: &Report) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(report).expect("a report serialises");
+    bytes.push(b'\n');
+    bytes
+}

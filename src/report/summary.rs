@@ -1,0 +1,152 @@
+//! Summaries across replications: every numeric figure of every run, with mean, 95 %
+//! confidence interval and percentiles.
+//!
+//! Figures are found by walking the serialised `RunResult`, so a new metric is summarised
+//! without touching this file. Pure arithmetic; no I/O.
+
+use super::RunResult;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Fields of a run that identify it rather than measure it.
+const NOT_FIGURES: [&str; 3] = ["replication", "seed", "occurrence"];
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    /// JSON Pointer of the figure inside a run result, e.g. `/episodes/0/detection_s`.
+    pub metric: String,
+    /// Runs where the figure has a value.
+    pub n: u64,
+    /// Runs where it is null (e.g. never detected) or absent (fewer episodes).
+    pub missing: u64,
+    pub mean: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+    pub sd: Option<f64>,
+    pub min: Option<f64>,
+    pub p5: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+}
+
+pub fn summarise(runs: &[RunResult]) -> Vec<Row> {
+    let mut metrics: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<Option<f64>>> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let mut flat = Vec::new();
+        flatten(&serde_json::to_value(run).expect("a run result serialises"), String::new(), &mut flat);
+        for (metric, value) in flat {
+            let k = match metrics.iter().position(|m| *m == metric) {
+                Some(k) => k,
+                None => {
+                    metrics.push(metric);
+                    values.push(vec![None; runs.len()]);
+                    metrics.len() - 1
+                }
+            };
+            values[k][i] = value;
+        }
+    }
+    metrics.into_iter().zip(values).map(|(metric, v)| row(metric, &v)).collect()
+}
+
+fn flatten(value: &Value, at: String, out: &mut Vec<(String, Option<f64>)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                if !NOT_FIGURES.contains(&key.as_str()) {
+                    flatten(v, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(v, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Number(n) => out.push((at, n.as_f64())),
+        Value::Null => out.push((at, None)),
+        Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
+fn row(metric: String, values: &[Option<f64>]) -> Row {
+    let mut present: Vec<f64> = values.iter().flatten().copied().collect();
+    present.sort_by(f64::total_cmp);
+    let n = present.len();
+    let mean = (n > 0).then(|| present.iter().sum::<f64>() / n as f64);
+    let sd = mean.filter(|_| n > 1).map(|m| (present.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let half_width = sd.map(|s| t_975(n - 1) * s / (n as f64).sqrt());
+    Row {
+        metric,
+        n: n as u64,
+        missing: (values.len() - n) as u64,
+        mean,
+        ci95_low: mean.zip(half_width).map(|(m, h)| m - h),
+        ci95_high: mean.zip(half_width).map(|(m, h)| m + h),
+        sd,
+        min: present.first().copied(),
+        p5: percentile(&present, 0.05),
+        p50: percentile(&present, 0.50),
+        p95: percentile(&present, 0.95),
+        max: present.last().copied(),
+    }
+}
+
+/// Linear interpolation between closest ranks (R's type 7) of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let (low, high) = (h.floor() as usize, h.ceil() as usize);
+    Some(sorted[low] + (h - low as f64) * (sorted[high] - sorted[low]))
+}
+
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom: a table to 30, then
+/// the Cornish–Fisher expansion around the normal quantile (error below 1e-4).
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    if (1..=30).contains(&df) {
+        return TABLE[df - 1];
+    }
+    let z: f64 = 1.959_964;
+    let v = df.max(1) as f64;
+    z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.0), Some(1.0));
+        assert_eq!(percentile(&v, 0.5), Some(2.5));
+        assert_eq!(percentile(&v, 1.0), Some(4.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn t_quantile_is_continuous_past_the_table() {
+        assert!((t_975(31) - 2.040).abs() < 2e-3);
+        assert!((t_975(120) - 1.980).abs() < 2e-3);
+        assert!((t_975(100_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn rows_count_missing_values() {
+        let r = row("x".into(), &[Some(1.0), None, Some(3.0)]);
+        assert_eq!((r.n, r.missing), (2, 1));
+        assert_eq!(r.mean, Some(2.0));
+        assert!(r.ci95_low.unwrap() < 2.0 && r.ci95_high.unwrap() > 2.0);
+        let single = row("y".into(), &[Some(5.0)]);
+        assert_eq!(single.ci95_low, None);
+    }
+}

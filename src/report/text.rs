@@ -1,0 +1,252 @@
+//! The terminal summary: per episode detection, DNS switch, client failover, misrouted and
+//! failed requests, broken down by client group; run totals; warnings.
+//!
+//! A pure function of the report. With several runs every figure reads "mean [95 % CI]".
+
+use super::Report;
+use super::summary::Row;
+use crate::time::format_duration;
+use std::collections::HashMap;
+use std::fmt::Write;
+
+pub fn render(report: &Report) -> String {
+    let rows: HashMap<&str, &Row> = report.summary.iter().map(|r| (r.metric.as_str(), r)).collect();
+    let fig = Figures { rows, many: report.runs > 1 };
+    let mut out = String::new();
+    let title = if report.description.is_empty() { report.name.clone() } else { format!("{} — {}", report.name, report.description) };
+    let _ = writeln!(out, "{title}");
+    let _ = writeln!(
+        out,
+        "seed {} · {} · {} measured after a {} warm-up · fosim {}",
+        report.seed,
+        plural(u64::from(report.runs), "run"),
+        format_duration((report.duration_s * 1e6).round() as u64),
+        format_duration((report.warmup_s * 1e6).round() as u64),
+        report.fosim_version
+    );
+    if fig.many {
+        let _ = writeln!(out, "Figures are means over runs, with a 95 % confidence interval in brackets.");
+    }
+
+    let episode_count = report.run_results.iter().map(|r| r.episodes.len()).max().unwrap_or(0);
+    if episode_count == 0 {
+        let _ = writeln!(out, "\nNo episodes: no endpoint had a request-affecting fault.");
+    }
+    for k in 0..episode_count {
+        episode(&mut out, report, &fig, k);
+    }
+
+    let _ = writeln!(out, "\nRun totals");
+    let t = |m: &str| format!("/totals/{m}");
+    let _ = writeln!(
+        out,
+        "  requests {} · failed {} · misrouted {} · availability {}",
+        fig.count(&t("requests")),
+        fig.count(&t("requests_failed")),
+        fig.count(&t("requests_misrouted")),
+        fig.percent(&t("availability"))
+    );
+    let _ = writeln!(
+        out,
+        "  resolver queries {} · authoritative queries {} · events {}",
+        fig.count(&t("resolver_queries")),
+        fig.count(&t("authoritative_queries")),
+        fig.count(&t("events"))
+    );
+    let _ = writeln!(
+        out,
+        "  false failovers {} · time answered away from a healthy primary {}",
+        fig.count(&t("false_failovers")),
+        fig.seconds(&t("false_failover_s"))
+    );
+    if let Some(first) = report.run_results.first() {
+        if first.groups.len() > 1 {
+            let _ = writeln!(out, "  {:<20} {:>14} {:>12} {:>12} {:>13}", "by client group", "requests", "failed", "misrouted", "availability");
+            for g in first.groups.keys() {
+                let m = |f: &str| format!("/groups/{}/{f}", escape(g));
+                let _ = writeln!(
+                    out,
+                    "  {:<20} {:>14} {:>12} {:>12} {:>13}",
+                    truncate(g, 20),
+                    fig.count(&m("requests")),
+                    fig.count(&m("requests_failed")),
+                    fig.count(&m("requests_misrouted")),
+                    fig.percent(&m("availability"))
+                );
+            }
+        }
+    }
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings (Route 53 would refuse or behave differently)");
+        for w in &report.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}
+
+fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
+    let Some(e) = report.run_results.iter().find_map(|r| r.episodes.get(k)) else { return };
+    let m = |f: &str| format!("/episodes/{k}/{f}");
+    let span = if fig.many && fig.rows.get(m("start_s").as_str()).is_some_and(|r| r.min != r.max) {
+        format!("starting at {} on average", fig.seconds(&m("start_s")))
+    } else {
+        format!(
+            "{} → {} ({})",
+            format_duration(secs_to_us(e.start_s)),
+            format_duration(secs_to_us(e.end_s)),
+            format_duration(secs_to_us(e.end_s - e.start_s))
+        )
+    };
+    let _ = writeln!(out, "\nEpisode {} · {} on {} · {}", k + 1, e.kind, e.endpoint, span);
+    let check = e.health_check.as_deref().unwrap_or("none");
+    let _ = writeln!(out, "  detection ({check})   {}", fig.seconds(&m("detection_s")));
+    let _ = writeln!(
+        out,
+        "  DNS switch             first {} · last {}",
+        fig.seconds(&m("dns_switch_first_s")),
+        fig.seconds(&m("dns_switch_last_s"))
+    );
+    let _ = writeln!(
+        out,
+        "  client failover        p50 {} · p99 {} · max {}",
+        fig.seconds(&m("client_failover_s/p50")),
+        fig.seconds(&m("client_failover_s/p99")),
+        fig.seconds(&m("client_failover_s/max"))
+    );
+    let _ = writeln!(
+        out,
+        "                         {} active clients, {} stranded",
+        fig.count(&m("clients_active")),
+        fig.count(&m("clients_stranded"))
+    );
+    let _ = writeln!(
+        out,
+        "  requests               {} misrouted · {} failed",
+        fig.count(&m("requests_misrouted")),
+        fig.count(&m("requests_failed"))
+    );
+    let _ = writeln!(
+        out,
+        "  after the end          healthy again {} · last name server back {}",
+        fig.seconds(&m("recovery_detection_s")),
+        fig.seconds(&m("dns_failback_last_s"))
+    );
+    if e.groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<16} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11} {:>9}",
+        "by client group", "active", "stranded", "p50", "p99", "max", "misrouted", "failed"
+    );
+    for g in e.groups.keys() {
+        let gm = |f: &str| m(&format!("groups/{}/{f}", escape(g)));
+        let _ = writeln!(
+            out,
+            "  {:<16} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11} {:>9}",
+            truncate(g, 16),
+            fig.count_short(&gm("clients_active")),
+            fig.count_short(&gm("clients_stranded")),
+            fig.seconds_short(&gm("client_failover_s/p50")),
+            fig.seconds_short(&gm("client_failover_s/p99")),
+            fig.seconds_short(&gm("client_failover_s/max")),
+            fig.count_short(&gm("requests_misrouted")),
+            fig.count_short(&gm("requests_failed"))
+        );
+    }
+}
+
+struct Figures<'a> {
+    rows: HashMap<&'a str, &'a Row>,
+    many: bool,
+}
+
+impl Figures<'_> {
+    fn row(&self, metric: &str) -> Option<&Row> {
+        self.rows.get(metric).copied()
+    }
+
+    /// "12.3 s", "never", or with several runs "12.3 s [11.9 – 12.7]" plus how often it was null.
+    fn seconds(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.1} s"), true)
+    }
+
+    fn seconds_short(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.1}s"), false)
+    }
+
+    fn count(&self, metric: &str) -> String {
+        self.format(metric, |x| if self.many { thousands_f(x) } else { thousands(x.round() as u64) }, true)
+    }
+
+    fn count_short(&self, metric: &str) -> String {
+        self.format(metric, |x| if self.many { format!("{x:.1}") } else { thousands(x.round() as u64) }, false)
+    }
+
+    fn percent(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{:.3} %", 100.0 * x), true)
+    }
+
+    fn format(&self, metric: &str, unit: impl Fn(f64) -> String, long: bool) -> String {
+        let Some(row) = self.row(metric) else { return "–".into() };
+        let Some(mean) = row.mean else { return "never".into() };
+        if !self.many || !long {
+            let value = unit(mean);
+            return if row.missing > 0 && self.many { format!("{value}*") } else { value };
+        }
+        let mut s = unit(mean);
+        if let (Some(low), Some(high)) = (row.ci95_low, row.ci95_high) {
+            s += &format!(" [{} – {}]", unit(low), unit(high));
+        }
+        if row.missing > 0 {
+            s += &format!(" (none in {} of {} runs)", row.missing, row.missing + row.n);
+        }
+        s
+    }
+}
+
+fn secs_to_us(s: f64) -> u64 {
+    (s * 1e6).round().max(0.0) as u64
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width { s.to_owned() } else { s.chars().take(width - 1).collect::<String>() + "…" }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{} {what}s", thousands(n)) }
+}
+
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn thousands_f(x: f64) -> String {
+    if x.abs() >= 1000.0 { thousands(x.round() as u64) } else { format!("{x:.1}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,881 @@
+//! Validation: turns a parsed `Scenario` into a `Config`, the model's input.
+//!
+//! A `Config` holds only checked values: ids resolved to indices, durations in
+//! microseconds, defaults filled in, Route 53 warnings collected. Every user error is found
+//! here (or while loading), so the model can assert instead of handling bad input.
+
+use super::error::{ScenarioError, Warning, did_you_mean, pointer};
+use super::values::{Dist, Probability};
+use super::{CacheMode, CheckType, FailMode, FaultKind, Scenario};
+use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The eight regions Route 53 health checkers run in by default.
+pub const ROUTE53_REGIONS: [&str; 8] = [
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+
+/// Longest simulated run.
+pub const RUN_US_MAX: SimDuration = 400 * time::US_PER_DAY;
+/// Longest automatic warm-up; an explicit `warmup` may be longer.
+pub const WARMUP_US_AUTO_MAX: SimDuration = US_PER_H;
+/// Client, resolver and checker ids are `u32`.
+pub const COMPONENTS_MAX: u64 = u32::MAX as u64 - 1;
+pub const NAME_SERVERS_MAX: i64 = 10_000;
+pub const TIMELINE_ROWS_MAX: u64 = 200_000;
+/// Most occurrences one recurring fault (or one flap's down phases) may expand into.
+pub const OCCURRENCES_MAX: u64 = 100_000;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    /// Measured time, after the warm-up.
+    pub duration_us: SimDuration,
+    /// Engine time before measurement starts; engine time `warmup_us` is scenario time 0.
+    pub warmup_us: SimDuration,
+    pub timeline_bucket_us: SimDuration,
+    /// Every region named by a health check or a fault, indexed by `u16`.
+    pub regions: Vec<String>,
+    pub endpoints: Vec<EndpointConfig>,
+    pub health_checks: Vec<HealthCheckConfig>,
+    pub name_server_count: u32,
+    pub propagation_delay: Dist,
+    pub records: Vec<RecordConfig>,
+    pub pools: Vec<PoolConfig>,
+    pub groups: Vec<GroupConfig>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EndpointConfig {
+    pub id: String,
+    pub response_time: Dist,
+    pub faults: Vec<FaultConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FaultConfig {
+    /// JSON Pointer of the fault, which names it in output.
+    pub pointer: String,
+    pub kind: FaultKind,
+    pub start_us: SimDuration,
+    /// None: until the end of the run.
+    pub duration: Option<Dist>,
+    pub every: Option<Dist>,
+    pub mode: FailMode,
+    pub flap_down: Dist,
+    pub flap_up: Dist,
+    pub request_error: Probability,
+    pub probe_error: Probability,
+    pub degraded_response_time: Option<Dist>,
+    /// None: every region.
+    pub loss_regions: Option<Vec<u16>>,
+    pub loss_rate: Probability,
+}
+
+impl FaultConfig {
+    /// Outages, flaps and gray failures affect requests and make episodes; probe loss does not.
+    pub fn affects_requests(&self) -> bool {
+        self.kind != FaultKind::ProbeLoss
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HealthCheckConfig {
+    pub id: String,
+    pub endpoint: u32,
+    pub check_type: CheckType,
+    pub interval_us: SimDuration,
+    pub failure_threshold: u32,
+    pub regions: Vec<u16>,
+    pub checkers_per_region: u32,
+    pub healthy_fraction: f64,
+    /// Healthy iff at least this many checkers report healthy (the strict "> fraction" rule).
+    pub healthy_count_min: u32,
+    pub inverted: bool,
+    pub disabled: bool,
+    pub probe_loss: Probability,
+}
+
+impl HealthCheckConfig {
+    pub fn checker_count(&self) -> u32 {
+        if self.disabled { 0 } else { self.regions.len() as u32 * self.checkers_per_region }
+    }
+
+    /// Route 53: http(s) must connect within 4 s; tcp within 10 s.
+    pub fn connect_timeout_us(&self) -> SimDuration {
+        match self.check_type {
+            CheckType::Tcp => 10 * US_PER_S,
+            _ => 4 * US_PER_S,
+        }
+    }
+
+    /// Route 53: a status within 2 s of connecting; string matching gets 2 s more for the body.
+    /// None for tcp, which succeeds once connected.
+    pub fn response_limit_us(&self) -> Option<SimDuration> {
+        match self.check_type {
+            CheckType::Http | CheckType::Https => Some(2 * US_PER_S),
+            CheckType::HttpStrMatch | CheckType::HttpsStrMatch => Some(4 * US_PER_S),
+            CheckType::Tcp => None,
+        }
+    }
+
+    /// The longest a probe can be outstanding: results caused by a fault arrive at most
+    /// this long after it ends.
+    pub fn probe_duration_us_max(&self) -> SimDuration {
+        self.connect_timeout_us().max(self.response_limit_us().unwrap_or(0))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordConfig {
+    pub name: String,
+    pub ttl_us: SimDuration,
+    pub primary: TargetConfig,
+    pub secondary: TargetConfig,
+}
+
+impl RecordConfig {
+    pub fn names_endpoint(&self, endpoint: u32) -> bool {
+        self.primary.endpoint == endpoint || self.secondary.endpoint == endpoint
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TargetConfig {
+    pub endpoint: u32,
+    pub health_check: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    pub id: String,
+    pub count: u32,
+    pub ttl_min_us: SimDuration,
+    pub ttl_max_us: SimDuration,
+    pub prefetch: bool,
+    pub cache: bool,
+}
+
+impl PoolConfig {
+    /// How long this pool keeps an answer with the given TTL.
+    pub fn clamp_ttl(&self, ttl_us: SimDuration) -> SimDuration {
+        ttl_us.max(self.ttl_min_us).min(self.ttl_max_us)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ClientCache {
+    Ttl { min_us: SimDuration, max_us: SimDuration },
+    Fixed { ttl_us: SimDuration },
+    None,
+    Forever,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConnectionConfig {
+    pub idle_timeout_us: SimDuration,
+    pub max_lifetime_us: Option<SimDuration>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupConfig {
+    pub id: String,
+    pub count: u32,
+    pub record: u32,
+    /// (pool, weight), weights summing to 1.
+    pub pools: Vec<(u32, f64)>,
+    pub requests_per_s: f64,
+    pub cache: ClientCache,
+    /// None: a new connection for every request.
+    pub connection: Option<ConnectionConfig>,
+    pub reresolve_on_failure: bool,
+}
+
+impl Config {
+    pub fn end_us(&self) -> SimDuration {
+        self.warmup_us + self.duration_us
+    }
+
+    pub fn client_count(&self) -> u64 {
+        self.groups.iter().map(|g| u64::from(g.count)).sum()
+    }
+
+    pub fn resolver_count(&self) -> u64 {
+        self.pools.iter().map(|p| u64::from(p.count)).sum()
+    }
+
+    pub fn checker_count(&self) -> u64 {
+        self.health_checks.iter().map(|h| u64::from(h.checker_count())).sum()
+    }
+
+    /// Health checks that probe this endpoint, in id order.
+    pub fn checks_of(&self, endpoint: u32) -> impl Iterator<Item = (u32, &HealthCheckConfig)> {
+        (0u32..)
+            .zip(&self.health_checks)
+            .filter(move |(_, hc)| hc.endpoint == endpoint)
+    }
+
+    /// Bytes the model will hold, dominated by per-client state; checked before allocating.
+    pub fn memory_estimate_bytes(&self) -> u64 {
+        const PER_CLIENT: u64 = 64;
+        const PER_CLIENT_TRACKED: u64 = 16;
+        const PER_RESOLVER_RECORD: u64 = 24;
+        let clients = self.client_count();
+        clients * (PER_CLIENT + 2 * PER_CLIENT_TRACKED)
+            + self.resolver_count() * self.records.len() as u64 * PER_RESOLVER_RECORD
+            + self.checker_count() * 512
+            + u64::from(self.name_server_count) * (self.records.len() + self.health_checks.len()) as u64 * 8
+    }
+
+    /// Events the exact model expects to process: requests, probes and warm-up.
+    pub fn event_estimate(&self) -> f64 {
+        let seconds = time::to_seconds(self.end_us());
+        let requests: f64 =
+            self.groups.iter().map(|g| f64::from(g.count) * g.requests_per_s * seconds).sum();
+        let probes: f64 = self
+            .health_checks
+            .iter()
+            .map(|h| f64::from(h.checker_count()) * seconds / time::to_seconds(h.interval_us.max(1)))
+            .sum();
+        requests + probes
+    }
+}
+
+/// Most events one exact replication may process (about ten minutes of work).
+pub const EVENTS_MAX: f64 = 5e9;
+
+impl Config {
+    /// Refuses a scenario that would not fit in `memory_bytes_available` or would take
+    /// unreasonably long, naming what to change.
+    pub fn check_fits(&self, file: &Path, memory_bytes_available: u64) -> Result<(), ScenarioError> {
+        let needed = self.memory_estimate_bytes();
+        if needed > memory_bytes_available {
+            return Err(ScenarioError::invalid(file, "/clients", format!(
+                "this scenario needs about {:.1} GiB ({} clients, {} resolvers, {} checkers), but only {:.1} GiB of memory is available; reduce the client counts",
+                gib(needed), self.client_count(), self.resolver_count(), self.checker_count(), gib(memory_bytes_available))));
+        }
+        let events = self.event_estimate();
+        if events > EVENTS_MAX {
+            return Err(ScenarioError::invalid(file, "/clients", format!(
+                "this scenario would process about {events:.2e} events per run (requests and probes over {}), more than the limit of {EVENTS_MAX:.0e}; reduce client counts or request rates, or shorten the duration",
+                time::format_duration(self.end_us()))));
+        }
+        Ok(())
+    }
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+/// Reads and parses a scenario file, with errors that say where.
+pub fn load(path: &Path) -> Result<(Scenario, serde_json::Value), ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+        file: path.to_owned(),
+        reason: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".into(),
+            std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".into(),
+            _ => e.to_string(),
+        },
+    })?;
+    parse(path, &text)
+}
+
+/// Parses scenario text; `path` only names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<(Scenario, serde_json::Value), ScenarioError> {
+    let source: serde_json::Value = serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
+        file: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let segments: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let inner = e.into_inner();
+        let message = super::error::explain_serde_message(&strip_position(&inner.to_string()));
+        ScenarioError::Field {
+            file: path.to_owned(),
+            pointer: pointer(&segments),
+            line: inner.line(),
+            column: inner.column(),
+            message: expand_missing_field(&message),
+        }
+    })?;
+    Ok((scenario, source))
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn expand_missing_field(message: &str) -> String {
+    match message.strip_prefix("missing field \"") {
+        Some(rest) => format!("the required field \"{}\" is missing", rest.trim_end_matches('"')),
+        None => message.to_owned(),
+    }
+}
+
+/// Checks a parsed scenario and builds its `Config`. The first problem found is returned.
+pub fn build(scenario: &Scenario, file: &Path) -> Result<Config, ScenarioError> {
+    Validator { file, warnings: Vec::new(), regions: Vec::new() }.build(scenario)
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    warnings: Vec<Warning>,
+    regions: Vec<String>,
+}
+
+type Check<T> = Result<T, ScenarioError>;
+
+impl Validator<'_> {
+    fn error(&self, at: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::invalid(self.file, at, message)
+    }
+
+    fn warn(&mut self, at: &str, message: impl Into<String>) {
+        self.warnings.push(Warning { pointer: at.to_owned(), message: message.into() });
+    }
+
+    fn count(&self, at: &str, value: i64, min: i64, max: i64, what: &str) -> Check<u32> {
+        if value < min || value > max {
+            return Err(self.error(at, format!("expected {what} from {min} to {max}, found {value}")));
+        }
+        Ok(value as u32)
+    }
+
+    fn positive(&self, at: &str, us: SimDuration, what: &str) -> Check<SimDuration> {
+        if us == 0 {
+            return Err(self.error(at, format!("expected a positive {what}, found 0")));
+        }
+        Ok(us)
+    }
+
+    fn probability(&self, at: &str, p: f64) -> Check<Probability> {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(self.error(at, format!("expected a probability from 0 to 1, found {p}")));
+        }
+        Ok(Probability::new(p))
+    }
+
+    fn region(&mut self, name: &str) -> u16 {
+        if let Some(i) = self.regions.iter().position(|r| r == name) {
+            return i as u16;
+        }
+        self.regions.push(name.to_owned());
+        (self.regions.len() - 1) as u16
+    }
+
+    fn lookup<T>(&self, at: &str, map: &BTreeMap<String, T>, id: &str, what: &str) -> Check<u32> {
+        match map.keys().position(|k| k == id) {
+            Some(i) => Ok(i as u32),
+            None => {
+                let known: Vec<&str> = map.keys().map(String::as_str).collect();
+                let listed = if known.is_empty() {
+                    format!("there are no {what}s")
+                } else {
+                    format!("the {what}s are {}", known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "))
+                };
+                Err(self.error(at, format!("unknown {what} \"{id}\"{}; {listed}", did_you_mean(id, &known))))
+            }
+        }
+    }
+
+    fn build(mut self, s: &Scenario) -> Check<Config> {
+        if s.name.is_empty()
+            || s.name.len() > 100
+            || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            || s.name.starts_with('.')
+        {
+            return Err(self.error("/name", format!(
+                "expected a name usable as a directory name (letters, digits, '.', '_', '-'; at most 100), found \"{}\"",
+                s.name
+            )));
+        }
+        let duration_us = self.positive("/duration", s.duration.us(), "run duration")?;
+        if duration_us > RUN_US_MAX {
+            return Err(self.error("/duration", format!(
+                "expected a run of at most 400 days, found {}", time::format_duration(duration_us))));
+        }
+        if s.endpoints.is_empty() {
+            return Err(self.error("/endpoints", "expected at least one endpoint, found none"));
+        }
+        let health_checks = s
+            .health_checks
+            .iter()
+            .map(|(id, hc)| self.health_check(s, id, hc))
+            .collect::<Check<Vec<_>>>()?;
+        let endpoints = s
+            .endpoints
+            .iter()
+            .map(|(id, e)| self.endpoint(s, id, e, duration_us))
+            .collect::<Check<Vec<_>>>()?;
+        let name_server_count = self.count(
+            "/dns/name_servers", s.dns.name_servers.unwrap_or(4), 1, NAME_SERVERS_MAX, "a number of name servers")?;
+        let records = s
+            .dns
+            .records
+            .iter()
+            .map(|(name, r)| self.record(s, name, r))
+            .collect::<Check<Vec<_>>>()?;
+        if records.is_empty() {
+            return Err(self.error("/dns/records", "expected at least one record, found none"));
+        }
+        let pools = s
+            .resolvers
+            .iter()
+            .map(|(id, p)| self.pool(id, p))
+            .collect::<Check<Vec<_>>>()?;
+        let groups = s
+            .clients
+            .iter()
+            .map(|(id, g)| self.group(s, id, g))
+            .collect::<Check<Vec<_>>>()?;
+        let mut config = Config {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            seed: s.seed,
+            duration_us,
+            warmup_us: 0,
+            timeline_bucket_us: 0,
+            regions: std::mem::take(&mut self.regions),
+            endpoints,
+            health_checks,
+            name_server_count,
+            propagation_delay: s.dns.propagation_delay.clone().unwrap_or(Dist::Fixed(0)),
+            records,
+            pools,
+            groups,
+            warnings: Vec::new(),
+        };
+        self.check_totals(&config)?;
+        config.warmup_us = match s.warmup {
+            Some(w) if w.us() > RUN_US_MAX => {
+                return Err(self.error("/warmup", "expected a warm-up of at most 400 days"));
+            }
+            Some(w) => w.us(),
+            None => auto_warmup_us(&config),
+        };
+        config.timeline_bucket_us = match s.timeline_bucket {
+            Some(b) => {
+                let b = self.positive("/timeline_bucket", b.us(), "bucket width")?;
+                if duration_us / b > TIMELINE_ROWS_MAX {
+                    return Err(self.error("/timeline_bucket", format!(
+                        "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
+                        duration_us / b)));
+                }
+                b
+            }
+            None => auto_bucket_us(duration_us),
+        };
+        config.warnings = self.warnings;
+        Ok(config)
+    }
+
+    fn endpoint(&mut self, s: &Scenario, id: &str, e: &super::Endpoint, run_us: SimDuration) -> Check<EndpointConfig> {
+        let response_time = e.response_time.clone().unwrap_or(Dist::Fixed(50 * US_PER_MS));
+        let faults = e
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| self.fault(s, &pointer(&["endpoints", id, "faults", &i.to_string()]), id, f, run_us))
+            .collect::<Check<Vec<_>>>()?;
+        Ok(EndpointConfig { id: id.to_owned(), response_time, faults })
+    }
+
+    fn fault(&mut self, s: &Scenario, at: &str, endpoint: &str, f: &super::Fault, run_us: SimDuration) -> Check<FaultConfig> {
+        let kind_name = match f.kind {
+            FaultKind::Outage => "outage",
+            FaultKind::Flap => "flap",
+            FaultKind::Degraded => "degraded",
+            FaultKind::ProbeLoss => "probe_loss",
+        };
+        let applies: &[(&str, bool, &[FaultKind])] = &[
+            ("mode", f.mode.is_some(), &[FaultKind::Outage, FaultKind::Flap]),
+            ("down", f.down.is_some(), &[FaultKind::Flap]),
+            ("up", f.up.is_some(), &[FaultKind::Flap]),
+            ("request_error_rate", f.request_error_rate.is_some(), &[FaultKind::Degraded]),
+            ("probe_error_rate", f.probe_error_rate.is_some(), &[FaultKind::Degraded]),
+            ("response_time", f.response_time.is_some(), &[FaultKind::Degraded]),
+            ("regions", f.regions.is_some(), &[FaultKind::ProbeLoss]),
+            ("rate", f.rate.is_some(), &[FaultKind::ProbeLoss]),
+        ];
+        for (field, present, kinds) in applies {
+            if *present && !kinds.contains(&f.kind) {
+                return Err(self.error(&format!("{at}/{field}"), format!(
+                    "the field \"{field}\" does not apply to a {kind_name} fault")));
+            }
+        }
+        if f.start.us() >= run_us {
+            return Err(self.error(&format!("{at}/start"), format!(
+                "expected a fault inside the run (start before {}), found start {}",
+                time::format_duration(run_us), time::format_duration(f.start.us()))));
+        }
+        if let Some(d) = &f.duration {
+            if d.max_us() == Some(0) {
+                return Err(self.error(&format!("{at}/duration"), "expected a positive fault duration, found 0"));
+            }
+        }
+        if let Some(every) = &f.every {
+            let cycle_us = f.duration.as_ref().map_or(0.0, Dist::mean_us) + every.mean_us();
+            let expected = run_us as f64 / cycle_us.max(1.0);
+            if expected > OCCURRENCES_MAX as f64 {
+                return Err(self.error(&format!("{at}/every"), format!(
+                    "expected at most {OCCURRENCES_MAX} occurrences over the run, found about {expected:.0} (lengthen \"every\")")));
+            }
+            if f.duration.is_none() {
+                return Err(self.error(&format!("{at}/duration"),
+                    "a recurring fault needs a duration (without one the first occurrence lasts to the end of the run)"));
+            }
+        }
+        let (flap_down, flap_up) = match (f.kind, &f.down, &f.up) {
+            (FaultKind::Flap, Some(down), Some(up)) => {
+                if down.mean_us() < 1.0 || up.mean_us() < 1.0 {
+                    return Err(self.error(&format!("{at}/down"), "expected flap phases with positive durations"));
+                }
+                (down.clone(), up.clone())
+            }
+            (FaultKind::Flap, None, _) => return Err(self.error(&format!("{at}/down"), "a flap fault needs \"down\" and \"up\" durations")),
+            (FaultKind::Flap, _, None) => return Err(self.error(&format!("{at}/up"), "a flap fault needs \"down\" and \"up\" durations")),
+            _ => (Dist::Fixed(0), Dist::Fixed(0)),
+        };
+        let request_error = match (f.kind, f.request_error_rate) {
+            (FaultKind::Degraded, None) => {
+                return Err(self.error(&format!("{at}/request_error_rate"),
+                    "a degraded fault needs \"request_error_rate\" (the probability that a request fails)"));
+            }
+            (_, rate) => self.probability(&format!("{at}/request_error_rate"), rate.unwrap_or(0.0))?,
+        };
+        let probe_error = self.probability(&format!("{at}/probe_error_rate"), f.probe_error_rate.unwrap_or(0.0))?;
+        let loss_rate = self.probability(&format!("{at}/rate"), f.rate.unwrap_or(1.0))?;
+        let loss_regions = match &f.regions {
+            None => None,
+            Some(names) => {
+                let probing: Vec<String> = s
+                    .health_checks
+                    .values()
+                    .filter(|hc| hc.endpoint == endpoint)
+                    .flat_map(|hc| hc.regions.clone().unwrap_or_else(default_regions))
+                    .collect();
+                let mut ids = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    if !probing.contains(name) {
+                        return Err(self.error(&format!("{at}/regions/{i}"), format!(
+                            "unknown region \"{name}\"{}: no health check of \"{endpoint}\" has checkers there",
+                            did_you_mean(name, &probing))));
+                    }
+                    ids.push(self.region(name));
+                }
+                Some(ids)
+            }
+        };
+        Ok(FaultConfig {
+            pointer: at.to_owned(),
+            kind: f.kind,
+            start_us: f.start.us(),
+            duration: f.duration.clone(),
+            every: f.every.clone(),
+            mode: f.mode.unwrap_or_default(),
+            flap_down,
+            flap_up,
+            request_error,
+            probe_error,
+            degraded_response_time: f.response_time.clone(),
+            loss_regions,
+            loss_rate,
+        })
+    }
+
+    fn health_check(&mut self, s: &Scenario, id: &str, hc: &super::HealthCheck) -> Check<HealthCheckConfig> {
+        let at = |field: &str| pointer(&["health_checks", id, field]);
+        let endpoint = self.lookup(&at("endpoint"), &s.endpoints, &hc.endpoint, "endpoint")?;
+        let interval_us = self.positive(
+            &at("request_interval"),
+            hc.request_interval.map_or(30 * US_PER_S, |d| d.us()),
+            "request interval",
+        )?;
+        if interval_us != 10 * US_PER_S && interval_us != 30 * US_PER_S {
+            self.warn(&at("request_interval"), format!(
+                "Route 53 allows a request interval of 10s or 30s only, found {}", time::format_duration(interval_us)));
+        }
+        let threshold = hc.failure_threshold.unwrap_or(3);
+        let failure_threshold = self.count(&at("failure_threshold"), threshold, 1, 1_000, "a failure threshold")?;
+        if !(1..=10).contains(&threshold) {
+            self.warn(&at("failure_threshold"), format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"));
+        }
+        let names = hc.regions.clone().unwrap_or_else(default_regions);
+        if names.is_empty() {
+            return Err(self.error(&at("regions"), "expected at least one checker region, found none"));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(self.error(&format!("{}/{i}", at("regions")), format!("region \"{name}\" is listed twice")));
+            }
+        }
+        if names.len() < 3 {
+            self.warn(&at("regions"), format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
+        }
+        if names.len() > 60_000 {
+            return Err(self.error(&at("regions"), format!("expected at most 60000 regions, found {}", names.len())));
+        }
+        let regions = names.iter().map(|n| self.region(n)).collect();
+        let checkers_per_region = self.count(&at("checkers_per_region"), hc.checkers_per_region.unwrap_or(2), 1, 10_000, "a number of checkers per region")?;
+        let healthy_fraction = hc.healthy_fraction.unwrap_or(0.18);
+        if !(0.0..1.0).contains(&healthy_fraction) {
+            return Err(self.error(&at("healthy_fraction"), format!(
+                "expected a fraction from 0 to just below 1 (healthy iff the healthy share is strictly greater), found {healthy_fraction}")));
+        }
+        let checker_count = names.len() as u32 * checkers_per_region;
+        // Healthy iff healthy/N > f, i.e. healthy >= floor(f·N) + 1; the epsilon absorbs
+        // float error in products like 0.29 × 100.
+        let healthy_count_min = (healthy_fraction * f64::from(checker_count) + 1e-9).floor() as u32 + 1;
+        let probe_loss = self.probability(&at("probe_loss_rate"), hc.probe_loss_rate.unwrap_or(0.0))?;
+        Ok(HealthCheckConfig {
+            id: id.to_owned(),
+            endpoint,
+            check_type: hc.check_type,
+            interval_us,
+            failure_threshold,
+            regions,
+            checkers_per_region,
+            healthy_fraction,
+            healthy_count_min,
+            inverted: hc.inverted,
+            disabled: hc.disabled,
+            probe_loss,
+        })
+    }
+
+    fn record(&mut self, s: &Scenario, name: &str, r: &super::Record) -> Check<RecordConfig> {
+        let target = |role: &str, t: &super::Target| -> Check<TargetConfig> {
+            let at = |field: &str| pointer(&["dns", "records", name, "failover", role, field]);
+            let endpoint = self.lookup(&at("endpoint"), &s.endpoints, &t.endpoint, "endpoint")?;
+            let health_check = match &t.health_check {
+                Some(hc) => Some(self.lookup(&at("health_check"), &s.health_checks, hc, "health check")?),
+                None => None,
+            };
+            Ok(TargetConfig { endpoint, health_check })
+        };
+        let primary = target("primary", &r.failover.primary)?;
+        let secondary = target("secondary", &r.failover.secondary)?;
+        let at = pointer(&["dns", "records", name, "failover"]);
+        if primary.health_check.is_none() {
+            self.warn(&format!("{at}/primary"),
+                "the primary has no health check, so Route 53 always answers the primary and never fails over");
+        }
+        if primary.endpoint == secondary.endpoint {
+            self.warn(&at, "primary and secondary are the same endpoint");
+        }
+        Ok(RecordConfig { name: name.to_owned(), ttl_us: r.ttl.us(), primary, secondary })
+    }
+
+    fn pool(&mut self, id: &str, p: &super::ResolverPool) -> Check<PoolConfig> {
+        let at = |field: &str| pointer(&["resolvers", id, field]);
+        let count = self.count(&at("count"), p.count, 1, COMPONENTS_MAX as i64, "a resolver count")?;
+        let ttl_min_us = p.ttl_min.map_or(0, |d| d.us());
+        let ttl_max_us = p.ttl_max.map_or(time::US_PER_DAY, |d| d.us());
+        if ttl_min_us > ttl_max_us {
+            return Err(self.error(&at("ttl_min"), format!(
+                "expected ttl_min <= ttl_max, found {} > {}",
+                time::format_duration(ttl_min_us), time::format_duration(ttl_max_us))));
+        }
+        let cache = p.cache.unwrap_or(true);
+        if !cache && (p.prefetch || p.ttl_min.is_some() || p.ttl_max.is_some()) {
+            self.warn(&at("cache"), "a resolver without a cache ignores ttl_min, ttl_max and prefetch");
+        }
+        Ok(PoolConfig { id: id.to_owned(), count, ttl_min_us, ttl_max_us, prefetch: p.prefetch, cache })
+    }
+
+    fn group(&mut self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<GroupConfig> {
+        let at = |field: &str| pointer(&["clients", id, field]);
+        let count = self.count(&at("count"), g.count, 0, COMPONENTS_MAX as i64, "a client count")?;
+        let record = self.lookup(&at("record"), &s.dns.records, &g.record, "record")?;
+        let weights: Vec<(String, f64)> = match &g.resolvers {
+            Some(w) => w.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            None if s.resolvers.len() == 1 => vec![(s.resolvers.keys().next().expect("one pool").clone(), 1.0)],
+            None => {
+                return Err(self.error(&at("resolvers"), format!(
+                    "expected the resolver pools these clients use (pool → weight), found none; there are {} pools",
+                    s.resolvers.len())));
+            }
+        };
+        let mut pools = Vec::new();
+        for (pool, weight) in &weights {
+            let wat = pointer(&["clients", id, "resolvers", pool]);
+            let index = self.lookup(&wat, &s.resolvers, pool, "resolver pool")?;
+            if !weight.is_finite() || *weight < 0.0 {
+                return Err(self.error(&wat, format!("expected a weight >= 0, found {weight}")));
+            }
+            pools.push((index, *weight));
+        }
+        let total: f64 = pools.iter().map(|(_, w)| w).sum();
+        if total <= 0.0 {
+            return Err(self.error(&at("resolvers"), "expected pool weights with a positive sum, found a sum of 0"));
+        }
+        pools.iter_mut().for_each(|(_, w)| *w /= total);
+        let rate = g.requests_per_s;
+        if !rate.is_finite() || rate < 0.0 || rate > 1e6 {
+            return Err(self.error(&at("requests_per_s"), format!("expected a rate from 0 to 1000000 requests per second, found {rate}")));
+        }
+        let c = &g.dns_cache;
+        let cat = |field: &str| pointer(&["clients", id, "dns_cache", field]);
+        let only = |field: &str, present: bool, modes: &str| -> Check<()> {
+            if present {
+                return Err(ScenarioError::invalid(self.file, cat(field), format!(
+                    "the field \"{field}\" applies only to dns_cache mode {modes}")));
+            }
+            Ok(())
+        };
+        let cache = match c.mode {
+            CacheMode::Ttl => {
+                only("ttl", c.ttl.is_some(), "\"fixed\" (mode \"ttl\" takes ttl_min and ttl_max)")?;
+                let min_us = c.ttl_min.map_or(0, |d| d.us());
+                let max_us = c.ttl_max.map_or(time::DURATION_US_MAX, |d| d.us());
+                if min_us > max_us {
+                    return Err(self.error(&cat("ttl_min"), "expected ttl_min <= ttl_max"));
+                }
+                ClientCache::Ttl { min_us, max_us }
+            }
+            mode => {
+                only("ttl_min", c.ttl_min.is_some(), "\"ttl\"")?;
+                only("ttl_max", c.ttl_max.is_some(), "\"ttl\"")?;
+                match mode {
+                    CacheMode::Fixed => {
+                        let ttl = c.ttl.ok_or_else(|| self.error(&cat("ttl"), "dns_cache mode \"fixed\" needs \"ttl\" (how long to keep each answer)"))?;
+                        ClientCache::Fixed { ttl_us: ttl.us() }
+                    }
+                    _ => {
+                        only("ttl", c.ttl.is_some(), "\"fixed\"")?;
+                        if mode == CacheMode::None { ClientCache::None } else { ClientCache::Forever }
+                    }
+                }
+            }
+        };
+        let k = &g.connection;
+        let connection = if k.reuse {
+            let idle_timeout_us = self.positive(&pointer(&["clients", id, "connection", "idle_timeout"]),
+                k.idle_timeout.map_or(90 * US_PER_S, |d| d.us()), "idle timeout")?;
+            let max_lifetime_us = match k.max_lifetime {
+                Some(d) => Some(self.positive(&pointer(&["clients", id, "connection", "max_lifetime"]), d.us(), "max lifetime")?),
+                None => None,
+            };
+            Some(ConnectionConfig { idle_timeout_us, max_lifetime_us })
+        } else {
+            if k.idle_timeout.is_some() || k.max_lifetime.is_some() {
+                self.warn(&at("connection"), "idle_timeout and max_lifetime have no effect without \"reuse\": true");
+            }
+            None
+        };
+        Ok(GroupConfig {
+            id: id.to_owned(),
+            count,
+            record,
+            pools,
+            requests_per_s: rate,
+            cache,
+            connection,
+            reresolve_on_failure: g.on_failure == super::OnFailure::Reresolve,
+        })
+    }
+
+    fn check_totals(&self, c: &Config) -> Check<()> {
+        if !c.groups.is_empty() && c.pools.is_empty() {
+            return Err(self.error("/resolvers", "expected at least one resolver pool for the clients, found none"));
+        }
+        for (total, what, at) in [
+            (c.client_count(), "clients", "/clients"),
+            (c.resolver_count(), "resolvers", "/resolvers"),
+            (c.checker_count(), "health checkers", "/health_checks"),
+        ] {
+            if total > COMPONENTS_MAX {
+                return Err(self.error(at, format!("expected at most {COMPONENTS_MAX} {what} in all, found {total}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn default_regions() -> Vec<String> {
+    ROUTE53_REGIONS.iter().map(|r| r.to_string()).collect()
+}
+
+/// Twice the longest finite cache or connection lifetime, so that caches fed from the same
+/// resolver have synchronised before measurement starts (see ARCHITECTURE.md, steady start).
+fn auto_warmup_us(c: &Config) -> SimDuration {
+    let mut longest = 0;
+    for g in &c.groups {
+        let record_ttl = c.records[g.record as usize].ttl_us;
+        for &(pool, _) in &g.pools {
+            let p = &c.pools[pool as usize];
+            let handed = if p.cache { p.clamp_ttl(record_ttl) } else { record_ttl };
+            longest = longest.max(handed);
+            if let ClientCache::Ttl { min_us, max_us } = g.cache {
+                longest = longest.max(handed.max(min_us).min(max_us));
+            }
+        }
+        if let ClientCache::Fixed { ttl_us } = g.cache {
+            longest = longest.max(ttl_us);
+        }
+        if let Some(k) = g.connection {
+            longest = longest.max(k.idle_timeout_us).max(k.max_lifetime_us.unwrap_or(0));
+        }
+    }
+    (2 * longest).min(WARMUP_US_AUTO_MAX)
+}
+
+/// A round bucket width giving at most about 720 rows.
+fn auto_bucket_us(duration_us: SimDuration) -> SimDuration {
+    const NICE_S: [u64; 17] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+    let target_us = duration_us.div_ceil(720);
+    NICE_S
+        .iter()
+        .map(|s| s * US_PER_S)
+        .find(|&b| b >= target_us)
+        .unwrap_or(86400 * US_PER_S)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn healthy_count_follows_the_strict_rule() {
+        // 16 checkers at 18 %: healthy needs 3 (2/16 = 12.5 % is not > 18 %).
+        let hc = |fraction: f64, n: u32| (fraction * f64::from(n) + 1e-9).floor() as u32 + 1;
+        assert_eq!(hc(0.18, 16), 3);
+        assert_eq!(hc(0.18, 1), 1);
+        assert_eq!(hc(0.5, 4), 3);
+        assert_eq!(hc(0.29, 100), 30);
+    }
+
+    #[test]
+    fn buckets_are_round() {
+        assert_eq!(auto_bucket_us(3600 * US_PER_S), 5 * US_PER_S);
+        assert_eq!(auto_bucket_us(60 * US_PER_S), US_PER_S);
+        assert_eq!(auto_bucket_us(86400 * US_PER_S), 120 * US_PER_S);
+    }
+}

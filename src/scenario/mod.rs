@@ -1,0 +1,308 @@
+//! The scenario file: serde types (the only `Deserialize` types in fosim), loading, and
+//! validation into a `Config`.
+//!
+//! The types mirror SPEC §2 field for field; their doc comments become the JSON Schema.
+//! Nothing here runs the model.
+
+pub mod config;
+pub mod error;
+pub mod values;
+
+pub use config::Config;
+pub use error::Warning;
+pub use error::ScenarioError;
+pub use values::{Dist, Duration};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A fosim scenario: endpoints and their faults, health checks, DNS records, resolvers and
+/// clients. See SPEC.md §2.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The JSON Schema this file follows (ignored by fosim; lets editors check the file).
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Short name; output goes to `out/<name>/`.
+    pub name: String,
+    /// What this scenario teaches or checks.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every random stream (overridable with `--seed`).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time after the steady-state warm-up.
+    pub duration: Duration,
+    /// How long the model runs before time 0 to settle caches into their steady state
+    /// (default: twice the longest cache or connection lifetime, at most 1 h).
+    #[serde(default)]
+    pub warmup: Option<Duration>,
+    /// Width of a `timeline.csv` row (default: about 720 rows over the run).
+    #[serde(default)]
+    pub timeline_bucket: Option<Duration>,
+    /// Servers the clients reach and the health checks probe, by id.
+    pub endpoints: BTreeMap<String, Endpoint>,
+    /// Route 53 health checks, by id.
+    #[serde(default)]
+    pub health_checks: BTreeMap<String, HealthCheck>,
+    /// Authoritative name servers and records.
+    pub dns: Dns,
+    /// Pools of recursive resolvers, by id.
+    #[serde(default)]
+    pub resolvers: BTreeMap<String, ResolverPool>,
+    /// Groups of clients that behave alike, by id.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientGroup>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Time to answer a probe or a request when healthy (default "50ms").
+    #[serde(default)]
+    pub response_time: Option<Dist>,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// A fault on an endpoint. Which fields apply depends on `kind`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// When the (first occurrence of the) fault starts.
+    pub start: Duration,
+    /// How long each occurrence lasts (default: until the end of the run).
+    #[serde(default)]
+    pub duration: Option<Dist>,
+    /// Recur: gap from the end of one occurrence to the start of the next.
+    #[serde(default)]
+    pub every: Option<Dist>,
+    /// outage and flap: "timeout" (black hole, default) or "refuse".
+    #[serde(default)]
+    pub mode: Option<FailMode>,
+    /// flap: how long each down phase lasts.
+    #[serde(default)]
+    pub down: Option<Dist>,
+    /// flap: how long each up phase lasts.
+    #[serde(default)]
+    pub up: Option<Dist>,
+    /// degraded: probability that a request fails.
+    #[serde(default)]
+    pub request_error_rate: Option<f64>,
+    /// degraded: probability that a probe fails (default 0: the health check does not see it).
+    #[serde(default)]
+    pub probe_error_rate: Option<f64>,
+    /// degraded: response time while degraded.
+    #[serde(default)]
+    pub response_time: Option<Dist>,
+    /// probe_loss: checker regions whose probes are lost (default all).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// probe_loss: probability that a probe is lost (default 1.0, a partition).
+    #[serde(default)]
+    pub rate: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    Outage,
+    Flap,
+    Degraded,
+    ProbeLoss,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// A black hole: connections time out.
+    #[default]
+    Timeout,
+    /// Connections are refused after the response time.
+    Refuse,
+}
+
+/// A Route 53 health check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// The endpoint probed.
+    pub endpoint: String,
+    /// Probe type (default "http").
+    #[serde(rename = "type", default)]
+    pub check_type: CheckType,
+    /// Time from one probe's response or timeout to the next probe (default "30s").
+    #[serde(default)]
+    pub request_interval: Option<Duration>,
+    /// Consecutive results needed to flip a checker's status, either way (default 3).
+    #[serde(default)]
+    pub failure_threshold: Option<i64>,
+    /// Checker regions (default the eight Route 53 regions).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// Checkers in each region (default 2).
+    #[serde(default)]
+    pub checkers_per_region: Option<i64>,
+    /// Healthy iff the fraction of healthy checkers is strictly greater than this (default 0.18).
+    #[serde(default)]
+    pub healthy_fraction: Option<f64>,
+    #[serde(default)]
+    pub inverted: bool,
+    /// A disabled health check is always healthy.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Independent loss of single probes for the whole run (default 0).
+    #[serde(default)]
+    pub probe_loss_rate: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckType {
+    #[default]
+    Http,
+    Https,
+    HttpStrMatch,
+    HttpsStrMatch,
+    Tcp,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// Authoritative name servers (default 4).
+    #[serde(default)]
+    pub name_servers: Option<i64>,
+    /// Delay for a health status change to reach each name server (default "0s").
+    #[serde(default)]
+    pub propagation_delay: Option<Dist>,
+    pub records: BTreeMap<String, Record>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub ttl: Duration,
+    /// Route 53 failover routing.
+    pub failover: Failover,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Failover {
+    pub primary: Target,
+    pub secondary: Target,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub endpoint: String,
+    #[serde(default)]
+    pub health_check: Option<String>,
+}
+
+/// A pool of recursive resolvers, each with its own cache.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolverPool {
+    pub count: i64,
+    /// Raise shorter TTLs to this (default 0).
+    #[serde(default)]
+    pub ttl_min: Option<Duration>,
+    /// Cap longer TTLs at this (default "1d").
+    #[serde(default)]
+    pub ttl_max: Option<Duration>,
+    /// Unbound-style prefetch: a hit in the last 10 % of the TTL refreshes the entry.
+    #[serde(default)]
+    pub prefetch: bool,
+    /// false: a forwarder without a cache (default true).
+    #[serde(default)]
+    pub cache: Option<bool>,
+}
+
+/// Clients that behave alike.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGroup {
+    pub count: i64,
+    /// The DNS record they resolve.
+    pub record: String,
+    /// Resolver pool → weight (may be omitted when there is one pool).
+    #[serde(default)]
+    pub resolvers: Option<BTreeMap<String, f64>>,
+    /// Poisson request rate of each client.
+    pub requests_per_s: f64,
+    #[serde(default)]
+    pub dns_cache: DnsCache,
+    #[serde(default)]
+    pub connection: Connection,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsCache {
+    #[serde(default)]
+    pub mode: CacheMode,
+    /// mode "fixed": how long an answer is kept, whatever its TTL.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// mode "ttl": raise shorter TTLs to this (Chromium: "60s").
+    #[serde(default)]
+    pub ttl_min: Option<Duration>,
+    /// mode "ttl": cap longer TTLs at this.
+    #[serde(default)]
+    pub ttl_max: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheMode {
+    /// Honour the TTL it was given (clamped by ttl_min/ttl_max).
+    #[default]
+    Ttl,
+    /// Ignore the TTL; keep each answer for `ttl` (the JVM's 30 s).
+    Fixed,
+    /// Resolve before every request.
+    None,
+    /// Keep the first answer for ever (a JVM with a security manager).
+    Forever,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// Keep a connection open and send requests on it, ignoring DNS.
+    #[serde(default)]
+    pub reuse: bool,
+    /// Close after this long without a request (default "90s").
+    #[serde(default)]
+    pub idle_timeout: Option<Duration>,
+    /// Close once older than this (default: never).
+    #[serde(default)]
+    pub max_lifetime: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// A failed request closes the connection and changes nothing else.
+    #[default]
+    Keep,
+    /// A failed request also drops the cached answer.
+    Reresolve,
+}
+
+/// The JSON Schema of the scenario file, generated from the types above.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Scenario)).expect("a schema serializes")
+}

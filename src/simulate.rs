@@ -1,0 +1,174 @@
+//! One `fosim run`, as a library call: replications in parallel, their results summarised,
+//! the report assembled. Output is the same whatever the thread count: replications are
+//! independent and collected in order.
+//!
+//! No files, no terminal: the caller decides what to do with the `Report`.
+
+use crate::model::{self, RunError};
+use crate::report::{self, CheckSettings, GroupSettings, PoolSettings, RecordSettings, Report, Settings, Trace};
+use crate::scenario::config::{ClientCache, Config};
+use crate::scenario::values::Dist;
+use crate::time::{format_duration, to_seconds};
+use rayon::prelude::*;
+
+/// Most replications one run may ask for.
+pub const RUNS_MAX: u32 = 1_000_000;
+
+/// Runs `runs` replications and builds the report. `progress(replication, fraction)` is
+/// called from worker threads as each replication advances.
+pub fn simulate(config: &Config, source: &serde_json::Value, runs: u32, progress: &(dyn Fn(u32, f64) + Sync)) -> Result<Report, RunError> {
+    assert!((1..=RUNS_MAX).contains(&runs), "runs validated by the caller");
+    let outputs: Vec<model::RunOutput> = (0..runs)
+        .into_par_iter()
+        .map(|replication| model::run(config, replication, replication == 0, &mut |f| progress(replication, f)))
+        .collect::<Result<_, _>>()?;
+    let mut trace = None;
+    let mut run_results = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        if let Some(t) = output.trace {
+            trace = Some(convert_trace(config, t));
+        }
+        run_results.push(output.result);
+    }
+    Ok(Report {
+        schema_version: report::SCHEMA_VERSION,
+        fosim_version: env!("CARGO_PKG_VERSION").to_owned(),
+        name: config.name.clone(),
+        description: config.description.clone(),
+        scenario: source.clone(),
+        seed: config.seed,
+        runs,
+        duration_s: to_seconds(config.duration_us),
+        warmup_s: to_seconds(config.warmup_us),
+        settings: settings(config),
+        warnings: config.warnings.iter().map(ToString::to_string).collect(),
+        summary: report::summary::summarise(&run_results),
+        run_results,
+        trace,
+    })
+}
+
+fn convert_trace(config: &Config, t: model::RunTrace) -> Trace {
+    let seconds = |us| crate::model::endpoint::scenario_seconds(config, us);
+    let measured = |us: u64| us >= config.warmup_us;
+    Trace {
+        timeline: t.timeline,
+        clients: t.clients,
+        check_changes: t
+            .transitions
+            .iter()
+            .filter(|x| measured(x.at_us))
+            .map(|x| (seconds(x.at_us), config.health_checks[x.check as usize].id.clone(), x.healthy))
+            .collect(),
+        checker_flips: t
+            .flips
+            .iter()
+            .filter(|f| measured(f.at_us))
+            .map(|f| {
+                let (check, region, index) = t.checkers[f.checker as usize];
+                (
+                    seconds(f.at_us),
+                    config.health_checks[check as usize].id.clone(),
+                    config.regions[region as usize].clone(),
+                    index,
+                    f.healthy,
+                )
+            })
+            .collect(),
+    }
+}
+
+fn describe_dist(d: &Dist) -> String {
+    match d {
+        Dist::Fixed(us) => format_duration(*us),
+        Dist::Uniform(a, b) => format!("uniform {}–{}", format_duration(*a), format_duration(*b)),
+        Dist::Exponential(m) => format!("exponential, mean {}", format_duration(*m)),
+        Dist::Lognormal { median, sigma } => format!("lognormal, median {}, sigma {sigma}", format_duration(*median)),
+    }
+}
+
+fn settings(c: &Config) -> Settings {
+    let endpoint = |e: u32| c.endpoints[e as usize].id.clone();
+    let check = |h: Option<u32>| h.map(|h| c.health_checks[h as usize].id.clone());
+    Settings {
+        endpoints: c.endpoints.iter().map(|e| e.id.clone()).collect(),
+        health_checks: c
+            .health_checks
+            .iter()
+            .map(|h| CheckSettings {
+                id: h.id.clone(),
+                endpoint: endpoint(h.endpoint),
+                check_type: format!("{:?}", h.check_type).to_lowercase(),
+                request_interval_s: to_seconds(h.interval_us),
+                failure_threshold: h.failure_threshold,
+                regions: h.regions.iter().map(|&r| c.regions[r as usize].clone()).collect(),
+                checkers: h.checker_count(),
+                healthy_checkers_min: h.healthy_count_min,
+                inverted: h.inverted,
+                disabled: h.disabled,
+                probe_loss_rate: h.probe_loss.p,
+            })
+            .collect(),
+        name_servers: c.name_server_count,
+        propagation_delay: describe_dist(&c.propagation_delay),
+        records: c
+            .records
+            .iter()
+            .map(|r| RecordSettings {
+                name: r.name.clone(),
+                ttl_s: to_seconds(r.ttl_us),
+                primary: endpoint(r.primary.endpoint),
+                primary_health_check: check(r.primary.health_check),
+                secondary: endpoint(r.secondary.endpoint),
+                secondary_health_check: check(r.secondary.health_check),
+            })
+            .collect(),
+        resolver_pools: c
+            .pools
+            .iter()
+            .map(|p| PoolSettings {
+                id: p.id.clone(),
+                count: p.count,
+                cache: p.cache,
+                ttl_min_s: to_seconds(p.ttl_min_us),
+                ttl_max_s: to_seconds(p.ttl_max_us),
+                prefetch: p.prefetch,
+            })
+            .collect(),
+        client_groups: c
+            .groups
+            .iter()
+            .map(|g| GroupSettings {
+                id: g.id.clone(),
+                count: g.count,
+                record: c.records[g.record as usize].name.clone(),
+                requests_per_s: g.requests_per_s,
+                dns_cache: match g.cache {
+                    ClientCache::Ttl { min_us, max_us } => {
+                        let mut s = "ttl".to_owned();
+                        if min_us > 0 {
+                            s += &format!(", min {}", format_duration(min_us));
+                        }
+                        if max_us < crate::time::DURATION_US_MAX {
+                            s += &format!(", max {}", format_duration(max_us));
+                        }
+                        s
+                    }
+                    ClientCache::Fixed { ttl_us } => format!("fixed {}", format_duration(ttl_us)),
+                    ClientCache::None => "none".into(),
+                    ClientCache::Forever => "forever".into(),
+                },
+                connection: match g.connection {
+                    None => "new per request".into(),
+                    Some(k) => format!(
+                        "reused, idle timeout {}, max lifetime {}",
+                        format_duration(k.idle_timeout_us),
+                        k.max_lifetime_us.map_or("none".into(), format_duration)
+                    ),
+                },
+                on_failure: if g.reresolve_on_failure { "reresolve" } else { "keep" }.into(),
+            })
+            .collect(),
+        timeline_bucket_s: to_seconds(c.timeline_bucket_us),
+    }
+}

@@ -193,8 +193,11 @@ impl Recorder {
 
     /// Builds the run's figures from the counters and the logs.
     pub fn finish(mut self, config: &Config, health: &Health, episodes: &[Episode], events: u64, authoritative_queries: u64, replication: u32, seed: u64) -> (RunResult, Option<(Vec<TimelineRow>, Vec<ClientRow>)>) {
-        for (id, tracker) in self.trackers.iter().enumerate() {
-            assert!(tracker.is_none(), "episode {id} still open at the end of the run");
+        // Episodes lasting to the end of the run close with it.
+        for id in 0..self.trackers.len() {
+            if self.trackers[id].is_some() {
+                self.close_episode(config, id as u32);
+            }
         }
         if let Some(timeline) = &mut self.timeline {
             timeline.advance(config.end_us(), config, health);
@@ -409,7 +412,9 @@ impl<'a> Logs<'a> {
         }
         let switch_first = switches.iter().flatten().min().copied();
         let switch_last = if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
-        let failback_last = if !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
+        // Route 53 fails back only to a primary; a secondary is never "returned to".
+        let is_primary = config.records.iter().any(|r| r.primary.endpoint == e.endpoint);
+        let failback_last = if is_primary && !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
             failbacks.iter().flatten().max().map(|&t| to_seconds(t - e.end_us))
         } else {
             None

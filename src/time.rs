@@ -34,6 +34,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if compact.is_empty() {
         return Err("an empty string".into());
     }
+    if compact.starts_with('-') {
+        return Err(format!("\"{text}\" (a negative duration)"));
+    }
     let mut rest = compact.as_str();
     let mut total_us: f64 = 0.0;
     while !rest.is_empty() {

@@ -36,11 +36,6 @@ pub enum Event {
     EpisodeEnd { episode: u32 },
 }
 
-/// Queue room beyond one pending event per client, checker and episode edge: name-server
-/// updates in flight. Only an absurd propagation delay under constant flapping could need
-/// more; the engine then stops with an assertion rather than eat all memory.
-const NAME_SERVER_UPDATES_IN_FLIGHT_MAX: usize = 1 << 24;
-
 /// The outcome of one replication.
 pub struct RunOutput {
     pub result: RunResult,
@@ -119,10 +114,17 @@ impl<'c> World<'c> {
             answer(config.groups[clients.group[c] as usize].record)
         });
 
-        let pending_max = clients.group.len()
-            + health.checkers.len()
-            + 2 * endpoints.episodes.len()
-            + NAME_SERVER_UPDATES_IN_FLIGHT_MAX;
+        // One pending event per client, per checker and per episode edge, plus name-server
+        // updates in flight: at most one per name server per status change, and a status
+        // change needs a checker flip, which needs a probe. The queue only grows as used.
+        let probes_max: u64 = config
+            .health_checks
+            .iter()
+            .map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1))
+            .sum();
+        let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
+        let pending_max = (clients.group.len() + health.checkers.len() + 2 * endpoints.episodes.len())
+            .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX));
         let mut engine = Engine::new(pending_max);
         for (id, e) in endpoints.episodes.iter().enumerate() {
             engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });
@@ -158,7 +160,9 @@ impl<'c> World<'c> {
         engine.schedule(done_us, Event::Probe { checker, ok: next_ok });
         if let Some(transition) = result.transition {
             for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
-                engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
+                if at_us < self.config.end_us() {
+                    engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
+                }
             }
         }
     }

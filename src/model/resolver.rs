@@ -32,7 +32,9 @@ pub struct Resolvers {
     record_count: usize,
     /// One stream per pool: which name server each miss asks.
     rngs: Vec<Stream>,
+    /// Queries sent to name servers after the warm-up.
     pub authoritative_queries: u64,
+    measure_from_us: SimTime,
 }
 
 impl Resolvers {
@@ -45,6 +47,7 @@ impl Resolvers {
             record_count,
             rngs: config.pools.iter().map(|p| rng::stream(run_seed, &format!("resolvers/{}", p.id))).collect(),
             authoritative_queries: 0,
+            measure_from_us: config.warmup_us,
         }
     }
 
@@ -91,7 +94,7 @@ impl Resolvers {
         let rng = &mut self.rngs[pool_index];
         // A miss or a refresh asks one name server, picked uniformly.
         let mut ask = || {
-            self.authoritative_queries += 1;
+            self.authoritative_queries += u64::from(now_us >= self.measure_from_us);
             ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record)
         };
         if !pool.cache {

@@ -76,6 +76,21 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    if !report.settings.health_checks.is_empty() {
+        let _ = writeln!(out, "  {:<20} {:>14} {:>12} {:>15} {:>15}", "by health check", "probes", "failed", "went unhealthy", "false failovers");
+        for h in &report.settings.health_checks {
+            let m = |f: &str| format!("/health_checks/{}/{f}", escape(&h.id));
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>14} {:>12} {:>15} {:>15}",
+                truncate(&h.id, 20),
+                fig.count(&m("probes")),
+                fig.count(&m("probes_failed")),
+                fig.count(&m("went_unhealthy")),
+                fig.count(&m("false_failovers"))
+            );
+        }
+    }
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings (Route 53 would refuse or behave differently)");
         for w in &report.warnings {
@@ -99,8 +114,8 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
         )
     };
     let _ = writeln!(out, "\nEpisode {} · {} on {} · {}", k + 1, e.kind, e.endpoint, span);
-    let check = e.health_check.as_deref().unwrap_or("none");
-    let _ = writeln!(out, "  detection ({check})   {}", fig.seconds(&m("detection_s")));
+    let check = e.health_check.as_deref().map_or("no health check".to_owned(), |c| format!("by {c}"));
+    let _ = writeln!(out, "  detection              {} ({check})", fig.seconds(&m("detection_s")));
     let _ = writeln!(
         out,
         "  DNS switch             first {} · last {}",
@@ -126,12 +141,13 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
         fig.count(&m("requests_misrouted")),
         fig.count(&m("requests_failed"))
     );
-    let _ = writeln!(
-        out,
-        "  after the end          healthy again {} · last name server back {}",
-        fig.seconds(&m("recovery_detection_s")),
-        fig.seconds(&m("dns_failback_last_s"))
-    );
+    let is_primary = report.settings.records.iter().any(|r| r.primary == e.endpoint);
+    let failback = if is_primary {
+        format!(" · last name server back {}", fig.seconds(&m("dns_failback_last_s")))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "  after the end          healthy again {}{failback}", fig.seconds(&m("recovery_detection_s")));
     if e.groups.is_empty() {
         return;
     }

@@ -1,0 +1,145 @@
+//! The command line's contract: errors that say where and what, exit status 1, and nothing
+//! written; plus `schema` and `--format json`.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn basic() -> Value {
+    serde_json::from_str(&std::fs::read_to_string("scenarios/basic-failover.json").unwrap()).unwrap()
+}
+
+/// Runs `fosim run` on `text` and returns stderr; asserts exit 1 and no output directory.
+fn fails_with(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.json");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::cargo_bin("fosim").unwrap().arg("run").arg(&file).arg("--out").arg(&out).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "expected exit 1 for {text}");
+    assert!(!out.exists(), "an error must write nothing");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("scenario.json"), "the error names the file: {stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one paragraph: {stderr}");
+    stderr
+}
+
+fn with(edit: impl FnOnce(&mut Value)) -> String {
+    let mut v = basic();
+    edit(&mut v);
+    fails_with(&serde_json::to_string_pretty(&v).unwrap())
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let output = Command::cargo_bin("fosim").unwrap().args(["run", "no/such/file.json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("no/such/file.json") && stderr.contains("no such file"), "{stderr}");
+}
+
+#[test]
+fn malformed_json_gives_line_and_column() {
+    let stderr = fails_with("{\n  \"name\": \"x\",\n  \"duration\": \"1h\",,\n}");
+    assert!(stderr.contains("scenario.json:3:20") && stderr.contains("not valid JSON"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_field_suggests_the_close_one() {
+    let stderr = with(|v| {
+        let hc = v["health_checks"]["hc-primary"].as_object_mut().unwrap();
+        let threshold = hc.remove("failure_threshold").unwrap();
+        hc.insert("failure_threshhold".into(), threshold);
+    });
+    assert!(stderr.contains("/health_checks/hc-primary/failure_threshhold"), "{stderr}");
+    assert!(stderr.contains("did you mean \"failure_threshold\""), "{stderr}");
+}
+
+#[test]
+fn an_unknown_id_lists_the_known_ones() {
+    let stderr = with(|v| v["clients"]["users"]["record"] = "app.example.org".into());
+    assert!(stderr.contains("/clients/users/record"), "{stderr}");
+    assert!(stderr.contains("unknown record \"app.example.org\"") && stderr.contains("\"app.example.com\""), "{stderr}");
+}
+
+#[test]
+fn a_zero_or_negative_interval_is_refused() {
+    let stderr = with(|v| v["health_checks"]["hc-primary"]["request_interval"] = 0.into());
+    assert!(stderr.contains("/health_checks/hc-primary/request_interval") && stderr.contains("positive"), "{stderr}");
+    let stderr = with(|v| v["health_checks"]["hc-primary"]["request_interval"] = "-10s".into());
+    assert!(stderr.contains("negative"), "{stderr}");
+}
+
+#[test]
+fn a_zero_threshold_is_refused() {
+    let stderr = with(|v| v["health_checks"]["hc-primary"]["failure_threshold"] = 0.into());
+    assert!(stderr.contains("/health_checks/hc-primary/failure_threshold") && stderr.contains("found 0"), "{stderr}");
+}
+
+#[test]
+fn a_probability_outside_0_1_is_refused() {
+    let stderr = with(|v| v["health_checks"]["hc-primary"]["probe_loss_rate"] = 1.5.into());
+    assert!(stderr.contains("probe_loss_rate") && stderr.contains("from 0 to 1") && stderr.contains("1.5"), "{stderr}");
+}
+
+#[test]
+fn a_fault_outside_the_run_is_refused() {
+    let stderr = with(|v| v["endpoints"]["primary"]["faults"][0]["start"] = "2h".into());
+    assert!(stderr.contains("/endpoints/primary/faults/0/start") && stderr.contains("inside the run"), "{stderr}");
+}
+
+#[test]
+fn a_scenario_too_large_for_memory_is_refused() {
+    let stderr = with(|v| v["clients"]["users"]["count"] = 4_000_000_000u64.into());
+    assert!(stderr.contains("GiB") && stderr.contains("reduce the client counts"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_type_names_what_was_expected_and_found() {
+    let stderr = with(|v| v["duration"] = true.into());
+    assert!(stderr.contains("/duration") && stderr.contains("expected a duration") && stderr.contains("found the boolean true"), "{stderr}");
+    let stderr = with(|v| v["health_checks"]["hc-primary"]["type"] = "htp".into());
+    assert!(stderr.contains("did you mean \"http\""), "{stderr}");
+}
+
+#[test]
+fn schema_describes_the_scenario_file() {
+    let output = Command::cargo_bin("fosim").unwrap().arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["title"], "Scenario");
+    assert!(schema["properties"]["health_checks"].is_object());
+    assert!(schema["required"].as_array().unwrap().iter().any(|r| r == "duration"));
+}
+
+#[test]
+fn json_format_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("fosim")
+        .unwrap()
+        .args(["run", "scenarios/gray-failure.json", "--format", "json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let written: Value = serde_json::from_slice(&std::fs::read(dir.path().join("gray-failure/report.json")).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    assert_eq!(printed["schema_version"], 1);
+    assert!(printed["fosim_version"].is_string() && printed["seed"].is_u64() && printed["runs"] == 1);
+}
+
+#[test]
+fn validate_reports_errors_and_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = basic();
+    v["health_checks"]["hc-primary"]["request_interval"] = "20s".into();
+    let warned = dir.path().join("warned.json");
+    std::fs::write(&warned, v.to_string()).unwrap();
+    let output = Command::cargo_bin("fosim").unwrap().arg("validate").arg(&warned).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("10s or 30s only"), "{stdout}");
+    let output = Command::cargo_bin("fosim").unwrap().arg("validate").arg(&warned).arg(Path::new("missing.json")).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}

@@ -1,0 +1,10 @@
+//! Integration tests: one binary, one module per topic (see ARCHITECTURE.md, Tests).
+
+mod cli;
+mod closed_forms;
+mod determinism;
+mod route53;
+mod scenarios;
+mod steady_start;
+mod support;
+mod swarm;

@@ -1,0 +1,107 @@
+//! Golden scenarios: every bundled scenario runs through the real binary; its summary is
+//! checked against a committed snapshot, and the lesson its description promises is
+//! asserted on the numbers.
+
+use assert_cmd::Command;
+use fosim::report::{EpisodeResult, Report, RunResult};
+use std::path::{Path, PathBuf};
+
+fn bundled() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run(path: &Path, out: &Path) -> (String, Report) {
+    let output = Command::cargo_bin("fosim").unwrap().arg("run").arg(path).arg("--out").arg(out).output().unwrap();
+    assert!(output.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+    let name = path.file_stem().unwrap().to_str().unwrap();
+    let report: Report = serde_json::from_slice(&std::fs::read(out.join(name).join("report.json")).unwrap()).unwrap();
+    (String::from_utf8(output.stdout).unwrap(), report)
+}
+
+#[test]
+fn every_bundled_scenario_runs_and_matches_its_snapshot() {
+    let files = bundled();
+    assert!(files.len() >= 8, "expected the bundled scenarios, found {}", files.len());
+    let out = tempfile::tempdir().unwrap();
+    for path in files {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let (stdout, report) = run(&path, out.path());
+        assert_eq!(report.name, name, "a scenario's name is its file name");
+        assert!(report.description.len() > 40, "{name}: the description should say what the scenario teaches");
+        lesson(&name, &report.run_results[0]);
+        insta::assert_snapshot!(name, stdout);
+    }
+}
+
+fn episode<'a>(run: &'a RunResult, endpoint: &str) -> &'a EpisodeResult {
+    run.episodes.iter().find(|e| e.endpoint == endpoint).unwrap_or_else(|| panic!("no episode on {endpoint}"))
+}
+
+/// What each scenario's description promises, checked on its first run.
+fn lesson(name: &str, run: &RunResult) {
+    match name {
+        "basic-failover" => {
+            let e = episode(run, "primary");
+            assert!(e.detection_s.unwrap() > 70.0 && e.detection_s.unwrap() < 105.0);
+            assert_eq!(e.clients_stranded, 0);
+            assert!(e.client_failover_s.p50.unwrap() > e.detection_s.unwrap());
+        }
+        "fast-vs-standard-checks" => {
+            let fast = episode(run, "fast-primary");
+            let standard = episode(run, "standard-primary");
+            assert!(fast.detection_s.unwrap() < 50.0 && standard.detection_s.unwrap() > 70.0);
+            assert!(fast.client_failover_s.p50.unwrap() < standard.client_failover_s.p50.unwrap());
+            assert!(fast.requests_misrouted < standard.requests_misrouted);
+        }
+        "flapping-primary" => {
+            let e = episode(run, "primary");
+            assert_eq!(e.kind, "flap");
+            assert!(e.requests_failed < e.requests_misrouted, "up phases serve misrouted requests");
+            assert!(run.health_checks["hc-primary"].went_unhealthy >= 3, "the check follows several swings");
+        }
+        "probe-loss-thresholds" => {
+            assert!(run.episodes.is_empty());
+            assert!(run.health_checks["hc-threshold-1"].false_failovers >= 5);
+            assert_eq!(run.health_checks["hc-threshold-3"].false_failovers, 0);
+            assert_eq!(run.totals.requests_failed, 0);
+        }
+        "both-down" => {
+            let secondary = episode(run, "secondary");
+            // Rule 3 sends clients back to the primary, which is still down until 45 min.
+            assert!(secondary.client_failover_s.p50.unwrap() > 15.0 * 60.0);
+            assert!(run.totals.availability < 0.8);
+        }
+        "gray-failure" => {
+            let e = episode(run, "primary");
+            assert_eq!(e.detection_s, None);
+            assert_eq!(e.clients_stranded, e.clients_active);
+            assert!(e.requests_failed * 2 < e.requests_misrouted);
+        }
+        "client-mix" => {
+            let e = episode(run, "primary");
+            let p50 = |g: &str| e.groups[g].client_failover_s.p50.unwrap();
+            assert_eq!(e.groups["jvm-forever"].clients_stranded, e.groups["jvm-forever"].clients_active);
+            assert!(p50("browsers") > p50("ttl-honouring"));
+            assert!(p50("jvm-default") > p50("ttl-honouring"));
+        }
+        "resolver-clamping" => {
+            let e = episode(run, "primary");
+            let p50 = |g: &str| e.groups[g].client_failover_s.p50.unwrap();
+            assert!(p50("behind-clamping") > p50("behind-honest") + 100.0);
+        }
+        other => panic!("bundled scenario {other} has no lesson check; add one"),
+    }
+}
+
+#[test]
+fn every_bundled_scenario_validates() {
+    let mut cmd = Command::cargo_bin("fosim").unwrap();
+    cmd.arg("validate").args(bundled());
+    cmd.assert().success();
+}

@@ -12,7 +12,11 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "fosim", version, about = "Discrete-event simulator of DNS failover (Route 53 failover records and their peers)")]
+#[command(
+    name = "fosim",
+    version,
+    about = "Discrete-event simulator of DNS failover (Route 53 failover records and their peers)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -135,9 +139,13 @@ fn write_outputs(dir: &Path, report: &Report) -> Result<Vec<String>> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path.file_name().and_then(|n| n.to_str()).context("an output file name")?;
     let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut file = std::fs::File::create(&temporary).with_context(|| format!("cannot write {}", temporary.display()))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
+    let mut file =
+        std::fs::File::create(&temporary).with_context(|| format!("cannot write {}", temporary.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
     Ok(())
 }
 

@@ -67,11 +67,7 @@ impl<E> Engine<E> {
 
     pub fn schedule(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at} < {}", self.now);
-        assert!(
-            self.pending.len() < self.pending_max,
-            "event queue over its bound of {}",
-            self.pending_max
-        );
+        assert!(self.pending.len() < self.pending_max, "event queue over its bound of {}", self.pending_max);
         let key = (u128::from(at) << 64) | u128::from(self.next_sequence);
         self.next_sequence += 1;
         self.pending.push(Entry { key, event });

@@ -7,11 +7,10 @@ use crate::model::dns::AnswerChange;
 use crate::model::endpoint::Episode;
 use crate::model::health::{Health, Transition};
 use crate::report::{
-    CheckTotals, ClientRow, EpisodeGroup, EpisodeResult, FailoverStats, GroupTotals, RunResult,
-    TimelineRow, Totals,
+    CheckTotals, ClientRow, EpisodeGroup, EpisodeResult, FailoverStats, GroupTotals, RunResult, TimelineRow, Totals,
 };
-use crate::scenario::config::Config;
 use crate::scenario::FaultKind;
+use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
 use std::collections::BTreeMap;
 
@@ -40,6 +39,21 @@ struct Tracker {
     counts: Vec<(u64, u64)>,
 }
 
+/// What the model counted outside the recorder, and which run this is.
+pub struct RunCounts {
+    pub replication: u32,
+    pub seed: u64,
+    pub events: u64,
+    pub authoritative_queries: u64,
+}
+
+pub struct Finished {
+    pub result: RunResult,
+    /// Present when tracing.
+    pub timeline: Option<Vec<TimelineRow>>,
+    pub clients: Option<Vec<ClientRow>>,
+}
+
 pub struct Recorder {
     measure_from_us: SimTime,
     group_start: Vec<u32>,
@@ -62,7 +76,13 @@ struct ClosedEpisode {
 impl Recorder {
     /// `initial_answer` is each client's destination at the start, for the timeline's share
     /// of clients per endpoint.
-    pub fn new(config: &Config, group_start: Vec<u32>, episode_count: usize, trace: bool, initial: impl Fn(usize) -> u32) -> Self {
+    pub fn new(
+        config: &Config,
+        group_start: Vec<u32>,
+        episode_count: usize,
+        trace: bool,
+        initial: impl Fn(usize) -> u32,
+    ) -> Self {
         let timeline = trace.then(|| Timeline::new(config, &initial));
         Recorder {
             measure_from_us: config.warmup_us,
@@ -80,10 +100,10 @@ impl Recorder {
 
     /// Called before each event: closes the timeline buckets that ended before `now_us`.
     pub fn advance(&mut self, now_us: SimTime, config: &Config, health: &Health) {
-        if let Some(timeline) = &mut self.timeline {
-            if now_us >= timeline.next_boundary_us {
-                timeline.advance(now_us, config, health);
-            }
+        if let Some(timeline) = &mut self.timeline
+            && now_us >= timeline.next_boundary_us
+        {
+            timeline.advance(now_us, config, health);
         }
     }
 
@@ -168,7 +188,9 @@ impl Recorder {
             let range = tracker.base[g] as usize..(tracker.base[g] + group.count) as usize;
             let mut times: Vec<u64> = tracker.state[range.clone()].iter().copied().filter(|&s| s != INACTIVE).collect();
             if let Some(rows) = &mut self.client_rows {
-                for (i, (&state, &misrouted)) in tracker.state[range.clone()].iter().zip(&tracker.misrouted[range]).enumerate() {
+                for (i, (&state, &misrouted)) in
+                    tracker.state[range.clone()].iter().zip(&tracker.misrouted[range]).enumerate()
+                {
                     if state != INACTIVE {
                         rows.push(ClientRow {
                             episode: id,
@@ -192,7 +214,8 @@ impl Recorder {
     }
 
     /// Builds the run's figures from the counters and the logs.
-    pub fn finish(mut self, config: &Config, health: &Health, episodes: &[Episode], events: u64, authoritative_queries: u64, replication: u32, seed: u64) -> (RunResult, Option<(Vec<TimelineRow>, Vec<ClientRow>)>) {
+    pub fn finish(mut self, config: &Config, health: &Health, episodes: &[Episode], run: RunCounts) -> Finished {
+        let RunCounts { replication, seed, events, authoritative_queries } = run;
         // Episodes lasting to the end of the run close with it.
         for id in 0..self.trackers.len() {
             if self.trackers[id].is_some() {
@@ -204,26 +227,40 @@ impl Recorder {
         }
         let logs = Logs::new(config, health, &self.answer_changes, episodes);
         let mut groups = BTreeMap::new();
-        let mut totals = Totals { resolver_queries: self.resolver_queries, authoritative_queries, events, ..Totals::default() };
+        let mut totals =
+            Totals { resolver_queries: self.resolver_queries, authoritative_queries, events, ..Totals::default() };
         for (g, counts) in self.groups.iter().enumerate() {
             totals.requests += counts.requests;
             totals.requests_failed += counts.failed;
             totals.requests_misrouted += counts.misrouted;
-            groups.insert(config.groups[g].id.clone(), GroupTotals {
-                requests: counts.requests,
-                requests_failed: counts.failed,
-                requests_misrouted: counts.misrouted,
-                availability: availability(counts.requests, counts.failed),
-            });
+            groups.insert(
+                config.groups[g].id.clone(),
+                GroupTotals {
+                    requests: counts.requests,
+                    requests_failed: counts.failed,
+                    requests_misrouted: counts.misrouted,
+                    availability: availability(counts.requests, counts.failed),
+                },
+            );
         }
         totals.availability = availability(totals.requests, totals.requests_failed);
         let mut health_checks = BTreeMap::new();
         for (c, hc) in config.health_checks.iter().enumerate() {
             let state = &health.checks[c];
-            let went_unhealthy = logs.transitions_of(c as u32).filter(|t| !t.healthy && t.at_us >= config.warmup_us).count() as u64;
-            let false_failovers = logs.transitions_of(c as u32).filter(|t| logs.is_false_failover(config, t)).count() as u64;
+            let went_unhealthy =
+                logs.transitions_of(c as u32).filter(|t| !t.healthy && t.at_us >= config.warmup_us).count() as u64;
+            let false_failovers =
+                logs.transitions_of(c as u32).filter(|t| logs.is_false_failover(config, t)).count() as u64;
             totals.false_failovers += false_failovers;
-            health_checks.insert(hc.id.clone(), CheckTotals { probes: state.probes, probes_failed: state.probes_failed, went_unhealthy, false_failovers });
+            health_checks.insert(
+                hc.id.clone(),
+                CheckTotals {
+                    probes: state.probes,
+                    probes_failed: state.probes_failed,
+                    went_unhealthy,
+                    false_failovers,
+                },
+            );
         }
         totals.false_failover_s = logs.false_failover_s(config);
         let episodes_out = episodes
@@ -234,9 +271,11 @@ impl Recorder {
                 logs.episode(config, e, closed)
             })
             .collect();
-        let result = RunResult { replication, seed, totals, groups, health_checks, episodes: episodes_out };
-        let trace = self.timeline.map(|t| (t.rows, self.client_rows.unwrap_or_default()));
-        (result, trace)
+        Finished {
+            result: RunResult { replication, seed, totals, groups, health_checks, episodes: episodes_out },
+            timeline: self.timeline.map(|t| t.rows),
+            clients: self.client_rows,
+        }
     }
 }
 
@@ -316,7 +355,9 @@ impl<'a> Logs<'a> {
             && !hc.inverted
             && t.at_us >= config.warmup_us
             && !self.episodes.iter().any(|e| {
-                e.endpoint == hc.endpoint && e.start_us <= t.at_us && t.at_us < Self::attributed_end_us(config, t.check, e)
+                e.endpoint == hc.endpoint
+                    && e.start_us <= t.at_us
+                    && t.at_us < Self::attributed_end_us(config, t.check, e)
             })
     }
 
@@ -399,7 +440,8 @@ impl<'a> Logs<'a> {
             _ => None,
         };
 
-        let records: Vec<usize> = (0..self.record_count).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
+        let records: Vec<usize> =
+            (0..self.record_count).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
         let mut switches = Vec::new();
         let mut failbacks = Vec::new();
         for ns in 0..config.name_server_count as usize {
@@ -411,7 +453,8 @@ impl<'a> Logs<'a> {
             switches.push(switch);
         }
         let switch_first = switches.iter().flatten().min().copied();
-        let switch_last = if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
+        let switch_last =
+            if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
         // Route 53 fails back only to a primary; a secondary is never "returned to".
         let is_primary = config.records.iter().any(|r| r.primary.endpoint == e.endpoint);
         let failback_last = if is_primary && !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
@@ -457,7 +500,13 @@ impl<'a> Logs<'a> {
     /// names it (the start itself if it already had), counting only a switch caused by a
     /// status change attributed to the episode; and when, at or after the episode's end, it
     /// answered the endpoint again.
-    fn name_server_episode(&self, ns: usize, records: &[usize], e: &Episode, attributed_end_us: SimTime) -> (Option<SimTime>, Option<SimTime>) {
+    fn name_server_episode(
+        &self,
+        ns: usize,
+        records: &[usize],
+        e: &Episode,
+        attributed_end_us: SimTime,
+    ) -> (Option<SimTime>, Option<SimTime>) {
         if records.is_empty() {
             return (None, None);
         }
@@ -575,13 +624,20 @@ impl Timeline {
         while self.filled < self.rows.len() && now_us >= self.next_boundary_us.min(config.end_us()) {
             let row = &mut self.rows[self.filled];
             row.clients_share = self.clients_on.iter().map(|&n| n as f64 / clients).collect();
-            row.name_servers_share = self.name_servers_on.iter().map(|&n| n as f64 / self.name_server_slots as f64).collect();
+            row.name_servers_share =
+                self.name_servers_on.iter().map(|&n| n as f64 / self.name_server_slots as f64).collect();
             row.check_healthy = health.checks.iter().map(|c| c.healthy).collect();
             row.checkers_healthy_share = config
                 .health_checks
                 .iter()
                 .zip(&health.checks)
-                .map(|(hc, c)| if hc.checker_count() == 0 { 1.0 } else { f64::from(c.healthy_checkers) / f64::from(hc.checker_count()) })
+                .map(|(hc, c)| {
+                    if hc.checker_count() == 0 {
+                        1.0
+                    } else {
+                        f64::from(c.healthy_checkers) / f64::from(hc.checker_count())
+                    }
+                })
                 .collect();
             debug_assert_eq!(row.requests.len(), self.endpoint_count);
             self.filled += 1;

@@ -4,14 +4,14 @@
 //! which is what makes two configurations compared at the same seed see the same failures.
 
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp1};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1};
 
 pub type Stream = ChaCha8Rng;
 
 /// The seed of replication `replication` of a run with scenario seed `seed`.
 pub fn replication_seed(seed: u64, replication: u32) -> u64 {
-    splitmix64(seed ^ splitmix64(u64::from(replication).wrapping_add(0x5EED_0F_F05_1A)))
+    splitmix64(seed ^ splitmix64(u64::from(replication).wrapping_add(0x05EE_D0FF_051A)))
 }
 
 /// The stream of one component: the run seed picks the key, the component name the stream.
@@ -41,9 +41,7 @@ fn splitmix64(mut x: u64) -> u64 {
 
 /// FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
 }
 
 #[cfg(test)]

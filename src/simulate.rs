@@ -16,7 +16,12 @@ pub const RUNS_MAX: u32 = 1_000_000;
 
 /// Runs `runs` replications and builds the report. `progress(replication, fraction)` is
 /// called from worker threads as each replication advances.
-pub fn simulate(config: &Config, source: &serde_json::Value, runs: u32, progress: &(dyn Fn(u32, f64) + Sync)) -> Result<Report, RunError> {
+pub fn simulate(
+    config: &Config,
+    source: &serde_json::Value,
+    runs: u32,
+    progress: &(dyn Fn(u32, f64) + Sync),
+) -> Result<Report, RunError> {
     assert!((1..=RUNS_MAX).contains(&runs), "runs validated by the caller");
     let outputs: Vec<model::RunOutput> = (0..runs)
         .into_par_iter()

@@ -18,15 +18,8 @@ pub const US_PER_DAY: u64 = 24 * US_PER_H;
 /// keeps every sum of a few durations far from `u64` overflow.
 pub const DURATION_US_MAX: u64 = 36_525 * US_PER_DAY;
 
-const UNITS: [(&str, u64); 7] = [
-    ("ms", US_PER_MS),
-    ("us", 1),
-    ("µs", 1),
-    ("d", US_PER_DAY),
-    ("h", US_PER_H),
-    ("m", US_PER_MIN),
-    ("s", US_PER_S),
-];
+const UNITS: [(&str, u64); 7] =
+    [("ms", US_PER_MS), ("us", 1), ("µs", 1), ("d", US_PER_DAY), ("h", US_PER_H), ("m", US_PER_MIN), ("s", US_PER_S)];
 
 /// Parses "250ms", "30s", "1m30s", "1.5h", "2h 30m". Components may be decimal.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
@@ -40,9 +33,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let mut rest = compact.as_str();
     let mut total_us: f64 = 0.0;
     while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         if number_len == 0 {
             return Err(format!("\"{text}\" (expected a number before \"{rest}\")"));
         }
@@ -50,12 +41,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
             .parse()
             .map_err(|_| format!("\"{text}\" (\"{}\" is not a number)", &rest[..number_len]))?;
         rest = &rest[number_len..];
-        let (unit, scale) = UNITS
-            .iter()
-            .find(|(unit, _)| rest.starts_with(unit))
-            .ok_or_else(|| {
-                format!("\"{text}\" (a unit is missing or unknown after {number}; use d, h, m, s, ms or us)")
-            })?;
+        let (unit, scale) = UNITS.iter().find(|(unit, _)| rest.starts_with(unit)).ok_or_else(|| {
+            format!("\"{text}\" (a unit is missing or unknown after {number}; use d, h, m, s, ms or us)")
+        })?;
         rest = &rest[unit.len()..];
         total_us += number * *scale as f64;
     }
@@ -88,11 +76,7 @@ pub fn format_duration(us: SimDuration) -> String {
         return "0s".into();
     }
     if us < US_PER_S {
-        return if us % US_PER_MS == 0 {
-            format!("{}ms", us / US_PER_MS)
-        } else {
-            format!("{us}us")
-        };
+        return if us.is_multiple_of(US_PER_MS) { format!("{}ms", us / US_PER_MS) } else { format!("{us}us") };
     }
     let mut out = String::new();
     let mut rest = us;

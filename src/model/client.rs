@@ -78,8 +78,16 @@ impl Clients {
             for _ in 0..g.count {
                 let u = unit(rng);
                 let mut acc = 0.0;
-                let &(pool, _) = g.pools.iter().find(|(_, w)| { acc += w; u < acc }).unwrap_or_else(|| g.pools.last().expect("a group has a pool"));
-                let resolver = pool_offsets[pool as usize] + (rng.next_u64() % u64::from(config.pools[pool as usize].count)) as u32;
+                let &(pool, _) = g
+                    .pools
+                    .iter()
+                    .find(|(_, w)| {
+                        acc += w;
+                        u < acc
+                    })
+                    .unwrap_or_else(|| g.pools.last().expect("a group has a pool"));
+                let resolver = pool_offsets[pool as usize]
+                    + (rng.next_u64() % u64::from(config.pools[pool as usize].count)) as u32;
                 clients.group.push(gi as u16);
                 clients.resolver.push(resolver);
                 if q.is_finite() {
@@ -93,7 +101,12 @@ impl Clients {
     /// Steady start (SPEC §1): caches and connections in their stationary state, all holding
     /// `answer(record)`, the answer before any fault. Returns each client's first request
     /// time (memoryless, so simply an exponential draw).
-    pub fn settle(&mut self, config: &Config, resolvers: &Resolvers, answer: impl Fn(u32) -> u32) -> Vec<Option<SimTime>> {
+    pub fn settle(
+        &mut self,
+        config: &Config,
+        resolvers: &Resolvers,
+        answer: impl Fn(u32) -> u32,
+    ) -> Vec<Option<SimTime>> {
         let mut first = Vec::with_capacity(self.group.len());
         for c in 0..self.group.len() {
             let gi = self.group[c] as usize;
@@ -160,14 +173,22 @@ impl Clients {
     /// Where a request sent now goes: the open connection's endpoint, else the cached
     /// answer, else a fresh answer from the resolver (which is then cached and, for pooled
     /// clients, connected to).
-    pub fn route(&mut self, config: &Config, resolvers: &mut Resolvers, ns: &NameServers, now_us: SimTime, c: u32) -> Route {
+    pub fn route(
+        &mut self,
+        config: &Config,
+        resolvers: &mut Resolvers,
+        ns: &NameServers,
+        now_us: SimTime,
+        c: u32,
+    ) -> Route {
         let c = c as usize;
         let g = &config.groups[self.group[c] as usize];
-        if let Some(k) = g.connection {
-            if now_us < self.conn_idle_deadline_us[c] && now_us < self.conn_life_deadline_us[c] {
-                self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
-                return Route { endpoint: self.conn_endpoint[c], resolved: false };
-            }
+        if let Some(k) = g.connection
+            && now_us < self.conn_idle_deadline_us[c]
+            && now_us < self.conn_life_deadline_us[c]
+        {
+            self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
+            return Route { endpoint: self.conn_endpoint[c], resolved: false };
         }
         let (endpoint, resolved) = if now_us < self.cache_expires_us[c] {
             (self.cache_endpoint[c], false)

@@ -85,13 +85,25 @@ impl NameServers {
     }
 
     /// When a status change reaches each name server: (name server, arrival time).
-    pub fn propagate<'a>(&'a mut self, config: &'a Config, now_us: SimTime) -> impl Iterator<Item = (u32, SimTime)> + 'a {
+    pub fn propagate<'a>(
+        &'a mut self,
+        config: &'a Config,
+        now_us: SimTime,
+    ) -> impl Iterator<Item = (u32, SimTime)> + 'a {
         let delay = &config.propagation_delay;
         self.rngs.iter_mut().enumerate().map(move |(ns, rng)| (ns as u32, now_us + delay.sample(rng)))
     }
 
     /// A status change arrives at a name server; the answers it changes go to `changes`.
-    pub fn on_update(&mut self, config: &Config, now_us: SimTime, name_server: u32, id: u32, transition: Transition, changes: &mut Vec<AnswerChange>) {
+    pub fn on_update(
+        &mut self,
+        config: &Config,
+        now_us: SimTime,
+        name_server: u32,
+        id: u32,
+        transition: Transition,
+        changes: &mut Vec<AnswerChange>,
+    ) {
         let ns = name_server as usize;
         let slot = ns * self.check_count + transition.check as usize;
         if self.applied[slot] > id {
@@ -105,7 +117,14 @@ impl NameServers {
             let answer = &mut self.answers[ns * self.record_count + record as usize];
             if *answer != endpoint {
                 let previous_endpoint = std::mem::replace(answer, endpoint);
-                changes.push(AnswerChange { at_us: now_us, name_server, record, endpoint, previous_endpoint, transition: id });
+                changes.push(AnswerChange {
+                    at_us: now_us,
+                    name_server,
+                    record,
+                    endpoint,
+                    previous_endpoint,
+                    transition: id,
+                });
             }
         }
     }

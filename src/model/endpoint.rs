@@ -163,14 +163,22 @@ impl Endpoints {
             .endpoints
             .iter()
             .zip(windows)
-            .map(|(e, w)| EndpointModel { response_time: e.response_time.clone(), segments: segments(w, config.regions.len()) })
+            .map(|(e, w)| EndpointModel {
+                response_time: e.response_time.clone(),
+                segments: segments(w, config.regions.len()),
+            })
             .collect();
         Ok(Endpoints { models, episodes })
     }
 }
 
 /// The [start, end) engine times of each occurrence of a fault.
-fn occurrence_windows(fault: &FaultConfig, first_us: SimTime, end_us: SimTime, stream: &mut Stream) -> Result<Vec<(SimTime, SimTime)>, TooManyOccurrences> {
+fn occurrence_windows(
+    fault: &FaultConfig,
+    first_us: SimTime,
+    end_us: SimTime,
+    stream: &mut Stream,
+) -> Result<Vec<(SimTime, SimTime)>, TooManyOccurrences> {
     let mut out = Vec::new();
     let mut start_us = first_us;
     while start_us < end_us {
@@ -192,7 +200,12 @@ fn occurrence_windows(fault: &FaultConfig, first_us: SimTime, end_us: SimTime, s
 }
 
 /// The down phases of one flap occurrence: alternating down and up, starting down.
-fn flap_phases(fault: &FaultConfig, start_us: SimTime, end_us: SimTime, stream: &mut Stream) -> Result<Vec<(SimTime, SimTime)>, TooManyOccurrences> {
+fn flap_phases(
+    fault: &FaultConfig,
+    start_us: SimTime,
+    end_us: SimTime,
+    stream: &mut Stream,
+) -> Result<Vec<(SimTime, SimTime)>, TooManyOccurrences> {
     let mut out = Vec::new();
     let mut phase_us = start_us;
     while phase_us < end_us {

@@ -73,14 +73,26 @@ impl Health {
             for &region in &hc.regions {
                 for i in 0..hc.checkers_per_region {
                     let name = format!("checker/{}/{}/{i}", hc.id, config.regions[region as usize]);
-                    checkers.push(Checker { check: c as u32, region, index_in_region: i, disagreeing: 0, healthy: true, rng: rng::stream(run_seed, &name) });
+                    checkers.push(Checker {
+                        check: c as u32,
+                        region,
+                        index_in_region: i,
+                        disagreeing: 0,
+                        healthy: true,
+                        rng: rng::stream(run_seed, &name),
+                    });
                 }
             }
         }
         let checks = config
             .health_checks
             .iter()
-            .map(|hc| CheckState { healthy_checkers: hc.checker_count(), healthy: hc.disabled || !hc.inverted, probes: 0, probes_failed: 0 })
+            .map(|hc| CheckState {
+                healthy_checkers: hc.checker_count(),
+                healthy: hc.disabled || !hc.inverted,
+                probes: 0,
+                probes_failed: 0,
+            })
             .collect();
         Health { checkers, checks, transitions: Vec::new(), flips: trace.then(Vec::new) }
     }
@@ -99,7 +111,14 @@ impl Health {
     }
 
     /// A probe completed at `now_us`: apply its result and draw the next probe.
-    pub fn on_probe(&mut self, config: &Config, endpoints: &[EndpointModel], now_us: SimTime, checker_index: u32, ok: bool) -> ProbeResult {
+    pub fn on_probe(
+        &mut self,
+        config: &Config,
+        endpoints: &[EndpointModel],
+        now_us: SimTime,
+        checker_index: u32,
+        ok: bool,
+    ) -> ProbeResult {
         let checker = &mut self.checkers[checker_index as usize];
         let hc = &config.health_checks[checker.check as usize];
         let state = &mut self.checks[checker.check as usize];
@@ -149,7 +168,13 @@ impl Checker {
     }
 }
 
-fn probe_outcome(hc: &HealthCheckConfig, endpoint: &EndpointModel, segment: &Segment, region: u16, rng: &mut Stream) -> (SimDuration, bool) {
+fn probe_outcome(
+    hc: &HealthCheckConfig,
+    endpoint: &EndpointModel,
+    segment: &Segment,
+    region: u16,
+    rng: &mut Stream,
+) -> (SimDuration, bool) {
     let connect_us = hc.connect_timeout_us();
     let lost_background = hc.probe_loss.hit(rng);
     let lost_fault = match segment.loss.iter().find(|(r, _)| *r == region) {
@@ -167,10 +192,7 @@ fn probe_outcome(hc: &HealthCheckConfig, endpoint: &EndpointModel, segment: &Seg
         return (connect_us, false);
     }
     let degraded = segment.degraded.as_ref();
-    let response_us = degraded
-        .and_then(|d| d.response_time.as_ref())
-        .unwrap_or(&endpoint.response_time)
-        .sample(rng);
+    let response_us = degraded.and_then(|d| d.response_time.as_ref()).unwrap_or(&endpoint.response_time).sample(rng);
     let error = degraded.is_some_and(|d| d.probe_error.hit(rng));
     match hc.response_limit_us() {
         // tcp: connected is healthy; an application error the checker is told to see

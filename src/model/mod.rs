@@ -11,7 +11,7 @@ pub mod health;
 pub mod resolver;
 
 use crate::engine::Engine;
-use crate::metrics::Recorder;
+use crate::metrics::{Recorder, RunCounts};
 use crate::report::{ClientRow, RunResult, TimelineRow};
 use crate::rng;
 use crate::scenario::config::Config;
@@ -27,13 +27,25 @@ use resolver::Resolvers;
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
     /// A probe's result arrives.
-    Probe { checker: u32, ok: bool },
+    Probe {
+        checker: u32,
+        ok: bool,
+    },
     /// A health status change reaches a name server.
-    NameServerUpdate { name_server: u32, transition: u32 },
+    NameServerUpdate {
+        name_server: u32,
+        transition: u32,
+    },
     /// A client sends a request.
-    Request { client: u32 },
-    EpisodeStart { episode: u32 },
-    EpisodeEnd { episode: u32 },
+    Request {
+        client: u32,
+    },
+    EpisodeStart {
+        episode: u32,
+    },
+    EpisodeEnd {
+        episode: u32,
+    },
 }
 
 /// The outcome of one replication.
@@ -72,7 +84,12 @@ struct World<'c> {
 
 /// Runs replication `replication` of the scenario. `progress` is told the fraction of
 /// simulated time done, now and then.
-pub fn run(config: &Config, replication: u32, trace: bool, progress: &mut dyn FnMut(f64)) -> Result<RunOutput, RunError> {
+pub fn run(
+    config: &Config,
+    replication: u32,
+    trace: bool,
+    progress: &mut dyn FnMut(f64),
+) -> Result<RunOutput, RunError> {
     let seed = rng::replication_seed(config.seed, replication);
     let (mut world, mut engine) = World::new(config, seed, trace)?;
     let end_us = config.end_us();
@@ -85,16 +102,21 @@ pub fn run(config: &Config, replication: u32, trace: bool, progress: &mut dyn Fn
     }
     progress(1.0);
     let World { health, endpoints, resolvers, recorder, .. } = world;
-    let events = engine.processed_count();
-    let (result, trace_rows) =
-        recorder.finish(config, &health, &endpoints.episodes, events, resolvers.authoritative_queries, replication, seed);
-    let trace = trace_rows.map(|(timeline, clients)| RunTrace {
+    let counts = RunCounts {
+        replication,
+        seed,
+        events: engine.processed_count(),
+        authoritative_queries: resolvers.authoritative_queries,
+    };
+    let finished = recorder.finish(config, &health, &endpoints.episodes, counts);
+    let trace = finished.timeline.map(|timeline| RunTrace {
         timeline,
-        clients,
+        clients: finished.clients.unwrap_or_default(),
         transitions: health.transitions.clone(),
         flips: health.flips.clone().unwrap_or_default(),
         checkers: health.checkers.iter().map(|c| (c.check, c.region, c.index_in_region)).collect(),
     });
+    let result = finished.result;
     Ok(RunOutput { result, trace })
 }
 
@@ -138,14 +160,17 @@ impl<'c> World<'c> {
                 engine.schedule(at_us, Event::Request { client: client as u32 });
             }
         }
-        let world = World { config, endpoints, health, name_servers, resolvers, clients, recorder, changes: Vec::new() };
+        let world =
+            World { config, endpoints, health, name_servers, resolvers, clients, recorder, changes: Vec::new() };
         Ok((world, engine))
     }
 
     fn dispatch(&mut self, engine: &mut Engine<Event>, now_us: SimTime, event: Event) {
         match event {
             Event::Probe { checker, ok } => self.on_probe(engine, now_us, checker, ok),
-            Event::NameServerUpdate { name_server, transition } => self.on_name_server_update(now_us, name_server, transition),
+            Event::NameServerUpdate { name_server, transition } => {
+                self.on_name_server_update(now_us, name_server, transition)
+            }
             Event::Request { client } => self.on_request(engine, now_us, client),
             Event::EpisodeStart { episode } => {
                 self.recorder.open_episode(self.config, episode, &self.endpoints.episodes[episode as usize]);

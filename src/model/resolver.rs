@@ -39,7 +39,10 @@ pub struct Resolvers {
 
 impl Resolvers {
     pub fn new(config: &Config, run_seed: u64) -> Self {
-        let pool_of = (0u32..).zip(&config.pools).flat_map(|(p, pool)| std::iter::repeat_n(p, pool.count as usize)).collect::<Vec<_>>();
+        let pool_of = (0u32..)
+            .zip(&config.pools)
+            .flat_map(|(p, pool)| std::iter::repeat_n(p, pool.count as usize))
+            .collect::<Vec<_>>();
         let record_count = config.records.len();
         Resolvers {
             entries: vec![Entry::default(); pool_of.len() * record_count],
@@ -53,11 +56,15 @@ impl Resolvers {
 
     /// The first resolver of each pool, for binding clients.
     pub fn pool_offsets(config: &Config) -> Vec<u32> {
-        config.pools.iter().scan(0u32, |next, p| {
-            let first = *next;
-            *next += p.count;
-            Some(first)
-        }).collect()
+        config
+            .pools
+            .iter()
+            .scan(0u32, |next, p| {
+                let first = *next;
+                *next += p.count;
+                Some(first)
+            })
+            .collect()
     }
 
     /// Steady start: a cache refreshed by misses arriving at rate `rate_per_us[slot]` holds

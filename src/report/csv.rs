@@ -20,7 +20,12 @@ pub fn timeline(report: &Report, trace: &Trace) -> Vec<u8> {
     let checks: Vec<&str> = report.settings.health_checks.iter().map(|h| h.id.as_str()).collect();
     let mut header = vec!["start_s".to_owned()];
     for e in endpoints {
-        header.extend([format!("requests_{e}"), format!("failed_{e}"), format!("clients_share_{e}"), format!("name_servers_share_{e}")]);
+        header.extend([
+            format!("requests_{e}"),
+            format!("failed_{e}"),
+            format!("clients_share_{e}"),
+            format!("name_servers_share_{e}"),
+        ]);
     }
     for c in &checks {
         header.extend([format!("healthy_{c}"), format!("checkers_healthy_share_{c}")]);
@@ -47,7 +52,8 @@ pub fn timeline(report: &Report, trace: &Trace) -> Vec<u8> {
 /// One row per active client per episode of the first run.
 pub fn clients(report: &Report, trace: &Trace) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["episode", "endpoint", "group", "client", "failover_s", "stranded", "requests_misrouted"]).expect("in memory");
+    w.write_record(["episode", "endpoint", "group", "client", "failover_s", "stranded", "requests_misrouted"])
+        .expect("in memory");
     let episodes = report.run_results.first().map(|r| r.episodes.as_slice()).unwrap_or_default();
     for row in &trace.clients {
         let endpoint = episodes.get(row.episode as usize).map_or("", |e| e.endpoint.as_str());

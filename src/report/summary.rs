@@ -76,7 +76,8 @@ fn row(metric: String, values: &[Option<f64>]) -> Row {
     present.sort_by(f64::total_cmp);
     let n = present.len();
     let mean = (n > 0).then(|| present.iter().sum::<f64>() / n as f64);
-    let sd = mean.filter(|_| n > 1).map(|m| (present.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+    let sd =
+        mean.filter(|_| n > 1).map(|m| (present.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     let half_width = sd.map(|s| t_975(n - 1) * s / (n as f64).sqrt());
     Row {
         metric,
@@ -108,9 +109,8 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 /// the Cornish–Fisher expansion around the normal quantile (error below 1e-4).
 pub fn t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
     if (1..=30).contains(&df) {
         return TABLE[df - 1];

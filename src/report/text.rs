@@ -13,7 +13,11 @@ pub fn render(report: &Report) -> String {
     let rows: HashMap<&str, &Row> = report.summary.iter().map(|r| (r.metric.as_str(), r)).collect();
     let fig = Figures { rows, many: report.runs > 1 };
     let mut out = String::new();
-    let title = if report.description.is_empty() { report.name.clone() } else { format!("{} — {}", report.name, report.description) };
+    let title = if report.description.is_empty() {
+        report.name.clone()
+    } else {
+        format!("{} — {}", report.name, report.description)
+    };
     let _ = writeln!(out, "{title}");
     let _ = writeln!(
         out,
@@ -59,25 +63,33 @@ pub fn render(report: &Report) -> String {
         fig.count(&t("false_failovers")),
         fig.seconds(&t("false_failover_s"))
     );
-    if let Some(first) = report.run_results.first() {
-        if first.groups.len() > 1 {
-            let _ = writeln!(out, "  {:<20} {:>14} {:>12} {:>12} {:>13}", "by client group", "requests", "failed", "misrouted", "availability");
-            for g in first.groups.keys() {
-                let m = |f: &str| format!("/groups/{}/{f}", escape(g));
-                let _ = writeln!(
-                    out,
-                    "  {:<20} {:>14} {:>12} {:>12} {:>13}",
-                    truncate(g, 20),
-                    fig.count(&m("requests")),
-                    fig.count(&m("requests_failed")),
-                    fig.count(&m("requests_misrouted")),
-                    fig.percent(&m("availability"))
-                );
-            }
+    if let Some(first) = report.run_results.first()
+        && first.groups.len() > 1
+    {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>14} {:>12} {:>12} {:>13}",
+            "by client group", "requests", "failed", "misrouted", "availability"
+        );
+        for g in first.groups.keys() {
+            let m = |f: &str| format!("/groups/{}/{f}", escape(g));
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>14} {:>12} {:>12} {:>13}",
+                truncate(g, 20),
+                fig.count(&m("requests")),
+                fig.count(&m("requests_failed")),
+                fig.count(&m("requests_misrouted")),
+                fig.percent(&m("availability"))
+            );
         }
     }
     if !report.settings.health_checks.is_empty() {
-        let _ = writeln!(out, "  {:<20} {:>14} {:>12} {:>15} {:>15}", "by health check", "probes", "failed", "went unhealthy", "false failovers");
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>14} {:>12} {:>15} {:>15}",
+            "by health check", "probes", "failed", "went unhealthy", "false failovers"
+        );
         for h in &report.settings.health_checks {
             let m = |f: &str| format!("/health_checks/{}/{f}", escape(&h.id));
             let _ = writeln!(
@@ -147,7 +159,8 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     } else {
         String::new()
     };
-    let _ = writeln!(out, "  after the end          healthy again {}{failback}", fig.seconds(&m("recovery_detection_s")));
+    let _ =
+        writeln!(out, "  after the end          healthy again {}{failback}", fig.seconds(&m("recovery_detection_s")));
     if e.groups.is_empty() {
         return;
     }
@@ -242,7 +255,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -222,9 +222,7 @@ impl Config {
 
     /// Health checks that probe this endpoint, in id order.
     pub fn checks_of(&self, endpoint: u32) -> impl Iterator<Item = (u32, &HealthCheckConfig)> {
-        (0u32..)
-            .zip(&self.health_checks)
-            .filter(move |(_, hc)| hc.endpoint == endpoint)
+        (0u32..).zip(&self.health_checks).filter(move |(_, hc)| hc.endpoint == endpoint)
     }
 
     /// Bytes the model will hold, dominated by per-client state; checked before allocating.
@@ -242,8 +240,7 @@ impl Config {
     /// Events the exact model expects to process: requests, probes and warm-up.
     pub fn event_estimate(&self) -> f64 {
         let seconds = time::to_seconds(self.end_us());
-        let requests: f64 =
-            self.groups.iter().map(|g| f64::from(g.count) * g.requests_per_s * seconds).sum();
+        let requests: f64 = self.groups.iter().map(|g| f64::from(g.count) * g.requests_per_s * seconds).sum();
         let probes: f64 = self
             .health_checks
             .iter()
@@ -262,15 +259,29 @@ impl Config {
     pub fn check_fits(&self, file: &Path, memory_bytes_available: u64) -> Result<(), ScenarioError> {
         let needed = self.memory_estimate_bytes();
         if needed > memory_bytes_available {
-            return Err(ScenarioError::invalid(file, "/clients", format!(
-                "this scenario needs about {:.1} GiB ({} clients, {} resolvers, {} checkers), but only {:.1} GiB of memory is available; reduce the client counts",
-                gib(needed), self.client_count(), self.resolver_count(), self.checker_count(), gib(memory_bytes_available))));
+            return Err(ScenarioError::invalid(
+                file,
+                "/clients",
+                format!(
+                    "this scenario needs about {:.1} GiB ({} clients, {} resolvers, {} checkers), but only {:.1} GiB of memory is available; reduce the client counts",
+                    gib(needed),
+                    self.client_count(),
+                    self.resolver_count(),
+                    self.checker_count(),
+                    gib(memory_bytes_available)
+                ),
+            ));
         }
         let events = self.event_estimate();
         if events > EVENTS_MAX {
-            return Err(ScenarioError::invalid(file, "/clients", format!(
-                "this scenario would process about {events:.2e} events per run (requests and probes over {}), more than the limit of {EVENTS_MAX:.0e}; reduce client counts or request rates, or shorten the duration",
-                time::format_duration(self.end_us()))));
+            return Err(ScenarioError::invalid(
+                file,
+                "/clients",
+                format!(
+                    "this scenario would process about {events:.2e} events per run (requests and probes over {}), more than the limit of {EVENTS_MAX:.0e}; reduce client counts or request rates, or shorten the duration",
+                    time::format_duration(self.end_us())
+                ),
+            ));
         }
         Ok(())
     }
@@ -399,7 +410,10 @@ impl Validator<'_> {
                 let listed = if known.is_empty() {
                     format!("there are no {what}s")
                 } else {
-                    format!("the {what}s are {}", known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "the {what}s are {}",
+                        known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+                    )
                 };
                 Err(self.error(at, format!("unknown {what} \"{id}\"{}; {listed}", did_you_mean(id, &known))))
             }
@@ -419,43 +433,31 @@ impl Validator<'_> {
         }
         let duration_us = self.positive("/duration", s.duration.us(), "run duration")?;
         if duration_us > RUN_US_MAX {
-            return Err(self.error("/duration", format!(
-                "expected a run of at most 400 days, found {}", time::format_duration(duration_us))));
+            return Err(self.error(
+                "/duration",
+                format!("expected a run of at most 400 days, found {}", time::format_duration(duration_us)),
+            ));
         }
         if s.endpoints.is_empty() {
             return Err(self.error("/endpoints", "expected at least one endpoint, found none"));
         }
-        let health_checks = s
-            .health_checks
-            .iter()
-            .map(|(id, hc)| self.health_check(s, id, hc))
-            .collect::<Check<Vec<_>>>()?;
-        let endpoints = s
-            .endpoints
-            .iter()
-            .map(|(id, e)| self.endpoint(s, id, e, duration_us))
-            .collect::<Check<Vec<_>>>()?;
+        let health_checks =
+            s.health_checks.iter().map(|(id, hc)| self.health_check(s, id, hc)).collect::<Check<Vec<_>>>()?;
+        let endpoints =
+            s.endpoints.iter().map(|(id, e)| self.endpoint(s, id, e, duration_us)).collect::<Check<Vec<_>>>()?;
         let name_server_count = self.count(
-            "/dns/name_servers", s.dns.name_servers.unwrap_or(4), 1, NAME_SERVERS_MAX, "a number of name servers")?;
-        let records = s
-            .dns
-            .records
-            .iter()
-            .map(|(name, r)| self.record(s, name, r))
-            .collect::<Check<Vec<_>>>()?;
+            "/dns/name_servers",
+            s.dns.name_servers.unwrap_or(4),
+            1,
+            NAME_SERVERS_MAX,
+            "a number of name servers",
+        )?;
+        let records = s.dns.records.iter().map(|(name, r)| self.record(s, name, r)).collect::<Check<Vec<_>>>()?;
         if records.is_empty() {
             return Err(self.error("/dns/records", "expected at least one record, found none"));
         }
-        let pools = s
-            .resolvers
-            .iter()
-            .map(|(id, p)| self.pool(id, p))
-            .collect::<Check<Vec<_>>>()?;
-        let groups = s
-            .clients
-            .iter()
-            .map(|(id, g)| self.group(s, id, g))
-            .collect::<Check<Vec<_>>>()?;
+        let pools = s.resolvers.iter().map(|(id, p)| self.pool(id, p)).collect::<Check<Vec<_>>>()?;
+        let groups = s.clients.iter().map(|(id, g)| self.group(s, id, g)).collect::<Check<Vec<_>>>()?;
         let mut config = Config {
             name: s.name.clone(),
             description: s.description.clone(),
@@ -485,9 +487,13 @@ impl Validator<'_> {
             Some(b) => {
                 let b = self.positive("/timeline_bucket", b.us(), "bucket width")?;
                 if duration_us / b > TIMELINE_ROWS_MAX {
-                    return Err(self.error("/timeline_bucket", format!(
-                        "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
-                        duration_us / b)));
+                    return Err(self.error(
+                        "/timeline_bucket",
+                        format!(
+                            "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
+                            duration_us / b
+                        ),
+                    ));
                 }
                 b
             }
@@ -508,7 +514,14 @@ impl Validator<'_> {
         Ok(EndpointConfig { id: id.to_owned(), response_time, faults })
     }
 
-    fn fault(&mut self, s: &Scenario, at: &str, endpoint: &str, f: &super::Fault, run_us: SimDuration) -> Check<FaultConfig> {
+    fn fault(
+        &mut self,
+        s: &Scenario,
+        at: &str,
+        endpoint: &str,
+        f: &super::Fault,
+        run_us: SimDuration,
+    ) -> Check<FaultConfig> {
         let kind_name = match f.kind {
             FaultKind::Outage => "outage",
             FaultKind::Flap => "flap",
@@ -527,19 +540,24 @@ impl Validator<'_> {
         ];
         for (field, present, kinds) in applies {
             if *present && !kinds.contains(&f.kind) {
-                return Err(self.error(&format!("{at}/{field}"), format!(
-                    "the field \"{field}\" does not apply to a {kind_name} fault")));
+                return Err(self.error(
+                    &format!("{at}/{field}"),
+                    format!("the field \"{field}\" does not apply to a {kind_name} fault"),
+                ));
             }
         }
         if f.start.us() >= run_us {
-            return Err(self.error(&format!("{at}/start"), format!(
-                "expected a fault inside the run (start before {}), found start {}",
-                time::format_duration(run_us), time::format_duration(f.start.us()))));
+            return Err(self.error(
+                &format!("{at}/start"),
+                format!(
+                    "expected a fault inside the run (start before {}), found start {}",
+                    time::format_duration(run_us),
+                    time::format_duration(f.start.us())
+                ),
+            ));
         }
-        if let Some(d) = &f.duration {
-            if d.max_us() == Some(0) {
-                return Err(self.error(&format!("{at}/duration"), "expected a positive fault duration, found 0"));
-            }
+        if f.duration.as_ref().is_some_and(|d| d.max_us() == Some(0)) {
+            return Err(self.error(&format!("{at}/duration"), "expected a positive fault duration, found 0"));
         }
         if let Some(every) = &f.every {
             let cycle_us = f.duration.as_ref().map_or(0.0, Dist::mean_us) + every.mean_us();
@@ -549,8 +567,10 @@ impl Validator<'_> {
                     "expected at most {OCCURRENCES_MAX} occurrences over the run, found about {expected:.0} (lengthen \"every\")")));
             }
             if f.duration.is_none() {
-                return Err(self.error(&format!("{at}/duration"),
-                    "a recurring fault needs a duration (without one the first occurrence lasts to the end of the run)"));
+                return Err(self.error(
+                    &format!("{at}/duration"),
+                    "a recurring fault needs a duration (without one the first occurrence lasts to the end of the run)",
+                ));
             }
         }
         let (flap_down, flap_up) = match (f.kind, &f.down, &f.up) {
@@ -560,14 +580,20 @@ impl Validator<'_> {
                 }
                 (down.clone(), up.clone())
             }
-            (FaultKind::Flap, None, _) => return Err(self.error(&format!("{at}/down"), "a flap fault needs \"down\" and \"up\" durations")),
-            (FaultKind::Flap, _, None) => return Err(self.error(&format!("{at}/up"), "a flap fault needs \"down\" and \"up\" durations")),
+            (FaultKind::Flap, None, _) => {
+                return Err(self.error(&format!("{at}/down"), "a flap fault needs \"down\" and \"up\" durations"));
+            }
+            (FaultKind::Flap, _, None) => {
+                return Err(self.error(&format!("{at}/up"), "a flap fault needs \"down\" and \"up\" durations"));
+            }
             _ => (Dist::Fixed(0), Dist::Fixed(0)),
         };
         let request_error = match (f.kind, f.request_error_rate) {
             (FaultKind::Degraded, None) => {
-                return Err(self.error(&format!("{at}/request_error_rate"),
-                    "a degraded fault needs \"request_error_rate\" (the probability that a request fails)"));
+                return Err(self.error(
+                    &format!("{at}/request_error_rate"),
+                    "a degraded fault needs \"request_error_rate\" (the probability that a request fails)",
+                ));
             }
             (_, rate) => self.probability(&format!("{at}/request_error_rate"), rate.unwrap_or(0.0))?,
         };
@@ -585,9 +611,13 @@ impl Validator<'_> {
                 let mut ids = Vec::new();
                 for (i, name) in names.iter().enumerate() {
                     if !probing.contains(name) {
-                        return Err(self.error(&format!("{at}/regions/{i}"), format!(
-                            "unknown region \"{name}\"{}: no health check of \"{endpoint}\" has checkers there",
-                            did_you_mean(name, &probing))));
+                        return Err(self.error(
+                            &format!("{at}/regions/{i}"),
+                            format!(
+                                "unknown region \"{name}\"{}: no health check of \"{endpoint}\" has checkers there",
+                                did_you_mean(name, &probing)
+                            ),
+                        ));
                     }
                     ids.push(self.region(name));
                 }
@@ -620,13 +650,21 @@ impl Validator<'_> {
             "request interval",
         )?;
         if interval_us != 10 * US_PER_S && interval_us != 30 * US_PER_S {
-            self.warn(&at("request_interval"), format!(
-                "Route 53 allows a request interval of 10s or 30s only, found {}", time::format_duration(interval_us)));
+            self.warn(
+                &at("request_interval"),
+                format!(
+                    "Route 53 allows a request interval of 10s or 30s only, found {}",
+                    time::format_duration(interval_us)
+                ),
+            );
         }
         let threshold = hc.failure_threshold.unwrap_or(3);
         let failure_threshold = self.count(&at("failure_threshold"), threshold, 1, 1_000, "a failure threshold")?;
         if !(1..=10).contains(&threshold) {
-            self.warn(&at("failure_threshold"), format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"));
+            self.warn(
+                &at("failure_threshold"),
+                format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"),
+            );
         }
         let names = hc.regions.clone().unwrap_or_else(default_regions);
         if names.is_empty() {
@@ -644,7 +682,13 @@ impl Validator<'_> {
             return Err(self.error(&at("regions"), format!("expected at most 60000 regions, found {}", names.len())));
         }
         let regions = names.iter().map(|n| self.region(n)).collect();
-        let checkers_per_region = self.count(&at("checkers_per_region"), hc.checkers_per_region.unwrap_or(2), 1, 10_000, "a number of checkers per region")?;
+        let checkers_per_region = self.count(
+            &at("checkers_per_region"),
+            hc.checkers_per_region.unwrap_or(2),
+            1,
+            10_000,
+            "a number of checkers per region",
+        )?;
         let healthy_fraction = hc.healthy_fraction.unwrap_or(0.18);
         if !(0.0..1.0).contains(&healthy_fraction) {
             return Err(self.error(&at("healthy_fraction"), format!(
@@ -685,8 +729,10 @@ impl Validator<'_> {
         let secondary = target("secondary", &r.failover.secondary)?;
         let at = pointer(&["dns", "records", name, "failover"]);
         if primary.health_check.is_none() {
-            self.warn(&format!("{at}/primary"),
-                "the primary has no health check, so Route 53 always answers the primary and never fails over");
+            self.warn(
+                &format!("{at}/primary"),
+                "the primary has no health check, so Route 53 always answers the primary and never fails over",
+            );
         }
         if primary.endpoint == secondary.endpoint {
             self.warn(&at, "primary and secondary are the same endpoint");
@@ -700,9 +746,14 @@ impl Validator<'_> {
         let ttl_min_us = p.ttl_min.map_or(0, |d| d.us());
         let ttl_max_us = p.ttl_max.map_or(time::US_PER_DAY, |d| d.us());
         if ttl_min_us > ttl_max_us {
-            return Err(self.error(&at("ttl_min"), format!(
-                "expected ttl_min <= ttl_max, found {} > {}",
-                time::format_duration(ttl_min_us), time::format_duration(ttl_max_us))));
+            return Err(self.error(
+                &at("ttl_min"),
+                format!(
+                    "expected ttl_min <= ttl_max, found {} > {}",
+                    time::format_duration(ttl_min_us),
+                    time::format_duration(ttl_max_us)
+                ),
+            ));
         }
         let cache = p.cache.unwrap_or(true);
         if !cache && (p.prefetch || p.ttl_min.is_some() || p.ttl_max.is_some()) {
@@ -715,15 +766,16 @@ impl Validator<'_> {
         let at = |field: &str| pointer(&["clients", id, field]);
         let count = self.count(&at("count"), g.count, 0, COMPONENTS_MAX as i64, "a client count")?;
         let record = self.lookup(&at("record"), &s.dns.records, &g.record, "record")?;
-        let weights: Vec<(String, f64)> = match &g.resolvers {
-            Some(w) => w.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            None if s.resolvers.len() == 1 => vec![(s.resolvers.keys().next().expect("one pool").clone(), 1.0)],
-            None => {
-                return Err(self.error(&at("resolvers"), format!(
+        let weights: Vec<(String, f64)> =
+            match &g.resolvers {
+                Some(w) => w.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                None if s.resolvers.len() == 1 => vec![(s.resolvers.keys().next().expect("one pool").clone(), 1.0)],
+                None => {
+                    return Err(self.error(&at("resolvers"), format!(
                     "expected the resolver pools these clients use (pool → weight), found none; there are {} pools",
                     s.resolvers.len())));
-            }
-        };
+                }
+            };
         let mut pools = Vec::new();
         for (pool, weight) in &weights {
             let wat = pointer(&["clients", id, "resolvers", pool]);
@@ -739,15 +791,21 @@ impl Validator<'_> {
         }
         pools.iter_mut().for_each(|(_, w)| *w /= total);
         let rate = g.requests_per_s;
-        if !rate.is_finite() || rate < 0.0 || rate > 1e6 {
-            return Err(self.error(&at("requests_per_s"), format!("expected a rate from 0 to 1000000 requests per second, found {rate}")));
+        if !rate.is_finite() || !(0.0..=1e6).contains(&rate) {
+            return Err(self.error(
+                &at("requests_per_s"),
+                format!("expected a rate from 0 to 1000000 requests per second, found {rate}"),
+            ));
         }
         let c = &g.dns_cache;
         let cat = |field: &str| pointer(&["clients", id, "dns_cache", field]);
         let only = |field: &str, present: bool, modes: &str| -> Check<()> {
             if present {
-                return Err(ScenarioError::invalid(self.file, cat(field), format!(
-                    "the field \"{field}\" applies only to dns_cache mode {modes}")));
+                return Err(ScenarioError::invalid(
+                    self.file,
+                    cat(field),
+                    format!("the field \"{field}\" applies only to dns_cache mode {modes}"),
+                ));
             }
             Ok(())
         };
@@ -766,7 +824,12 @@ impl Validator<'_> {
                 only("ttl_max", c.ttl_max.is_some(), "\"ttl\"")?;
                 match mode {
                     CacheMode::Fixed => {
-                        let ttl = c.ttl.ok_or_else(|| self.error(&cat("ttl"), "dns_cache mode \"fixed\" needs \"ttl\" (how long to keep each answer)"))?;
+                        let ttl = c.ttl.ok_or_else(|| {
+                            self.error(
+                                &cat("ttl"),
+                                "dns_cache mode \"fixed\" needs \"ttl\" (how long to keep each answer)",
+                            )
+                        })?;
                         ClientCache::Fixed { ttl_us: ttl.us() }
                     }
                     _ => {
@@ -778,10 +841,17 @@ impl Validator<'_> {
         };
         let k = &g.connection;
         let connection = if k.reuse {
-            let idle_timeout_us = self.positive(&pointer(&["clients", id, "connection", "idle_timeout"]),
-                k.idle_timeout.map_or(90 * US_PER_S, |d| d.us()), "idle timeout")?;
+            let idle_timeout_us = self.positive(
+                &pointer(&["clients", id, "connection", "idle_timeout"]),
+                k.idle_timeout.map_or(90 * US_PER_S, |d| d.us()),
+                "idle timeout",
+            )?;
             let max_lifetime_us = match k.max_lifetime {
-                Some(d) => Some(self.positive(&pointer(&["clients", id, "connection", "max_lifetime"]), d.us(), "max lifetime")?),
+                Some(d) => Some(self.positive(
+                    &pointer(&["clients", id, "connection", "max_lifetime"]),
+                    d.us(),
+                    "max lifetime",
+                )?),
                 None => None,
             };
             Some(ConnectionConfig { idle_timeout_us, max_lifetime_us })
@@ -852,11 +922,7 @@ fn auto_warmup_us(c: &Config) -> SimDuration {
 fn auto_bucket_us(duration_us: SimDuration) -> SimDuration {
     const NICE_S: [u64; 17] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
     let target_us = duration_us.div_ceil(720);
-    NICE_S
-        .iter()
-        .map(|s| s * US_PER_S)
-        .find(|&b| b >= target_us)
-        .unwrap_or(86400 * US_PER_S)
+    NICE_S.iter().map(|s| s * US_PER_S).find(|&b| b >= target_us).unwrap_or(86400 * US_PER_S)
 }
 
 #[cfg(test)]

@@ -62,10 +62,7 @@ pub fn explain_serde_message(message: &str) -> String {
 
 /// " (did you mean \"x\"?)" when a candidate is close to `found`, else "".
 pub fn did_you_mean<S: AsRef<str>>(found: &str, candidates: &[S]) -> String {
-    let best = candidates
-        .iter()
-        .map(|c| (edit_distance(found, c.as_ref()), c.as_ref()))
-        .min();
+    let best = candidates.iter().map(|c| (edit_distance(found, c.as_ref()), c.as_ref())).min();
     match best {
         Some((distance, candidate)) if distance <= (found.chars().count() / 3).max(2) => {
             format!(" (did you mean \"{candidate}\"?)")

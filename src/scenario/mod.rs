@@ -9,8 +9,8 @@ pub mod error;
 pub mod values;
 
 pub use config::Config;
-pub use error::Warning;
 pub use error::ScenarioError;
+pub use error::Warning;
 pub use values::{Dist, Duration};
 
 use schemars::JsonSchema;

@@ -11,8 +11,7 @@ use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::Value;
 use std::borrow::Cow;
 
-const DURATION_EXPECTED: &str =
-    "a duration like \"30s\", \"250ms\", \"1m30s\", \"2h\", \"1d\" or a number of seconds";
+const DURATION_EXPECTED: &str = "a duration like \"30s\", \"250ms\", \"1m30s\", \"2h\", \"1d\" or a number of seconds";
 
 /// A duration: a string such as "250ms", "30s", "1m30s", "2h", "1d", or a number of seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +25,12 @@ impl Duration {
 
 fn duration_from_value(value: &Value) -> Result<SimDuration, String> {
     match value {
-        Value::String(text) => time::parse_duration(text)
-            .map_err(|found| format!("expected {DURATION_EXPECTED}, found {found}")),
+        Value::String(text) => {
+            time::parse_duration(text).map_err(|found| format!("expected {DURATION_EXPECTED}, found {found}"))
+        }
         Value::Number(n) => {
             let seconds = n.as_f64().unwrap_or(f64::NAN);
-            time::seconds_checked(seconds)
-                .map_err(|why| format!("expected {DURATION_EXPECTED}, found {n} ({why})"))
+            time::seconds_checked(seconds).map_err(|why| format!("expected {DURATION_EXPECTED}, found {n} ({why})"))
         }
         other => Err(format!("expected {DURATION_EXPECTED}, found {}", describe(other))),
     }
@@ -91,10 +90,7 @@ fn dist_from_value(value: &Value) -> Result<Dist, String> {
     };
     let mut entries = map.iter();
     let (Some((kind, arg)), None) = (entries.next(), entries.next()) else {
-        return Err(format!(
-            "expected {DIST_EXPECTED}, found an object with {} keys",
-            map.len()
-        ));
+        return Err(format!("expected {DIST_EXPECTED}, found an object with {} keys", map.len()));
     };
     match kind.as_str() {
         "uniform" => {
@@ -113,10 +109,13 @@ fn dist_from_value(value: &Value) -> Result<Dist, String> {
         }
         "exponential" => Ok(Dist::Exponential(duration_from_value(arg)?)),
         "lognormal" => {
-            let median = arg.get("median").ok_or("expected \"lognormal\": {\"median\": d, \"sigma\": x}, the median is missing")?;
-            let sigma = arg.get("sigma").and_then(Value::as_f64).ok_or(
-                "expected \"lognormal\": {\"median\": d, \"sigma\": x}, sigma (a number) is missing",
-            )?;
+            let median = arg
+                .get("median")
+                .ok_or("expected \"lognormal\": {\"median\": d, \"sigma\": x}, the median is missing")?;
+            let sigma = arg
+                .get("sigma")
+                .and_then(Value::as_f64)
+                .ok_or("expected \"lognormal\": {\"median\": d, \"sigma\": x}, sigma (a number) is missing")?;
             if let Some(extra) = arg.as_object().and_then(|o| o.keys().find(|k| *k != "median" && *k != "sigma")) {
                 return Err(format!("unknown field \"{extra}\" in \"lognormal\"; expected median and sigma"));
             }
@@ -191,9 +190,7 @@ impl Dist {
             Dist::Fixed(d) => Some(d),
             Dist::Uniform(_, high) => Some(high),
             Dist::Exponential(0) => Some(0),
-            Dist::Lognormal { median: 0, .. } | Dist::Lognormal { sigma: 0.0, .. } => {
-                Some(self.mean_us() as u64)
-            }
+            Dist::Lognormal { median: 0, .. } | Dist::Lognormal { sigma: 0.0, .. } => Some(self.mean_us() as u64),
             _ => None,
         }
     }
@@ -216,11 +213,7 @@ impl Dist {
 }
 
 fn scale(us: f64) -> SimDuration {
-    if us >= time::DURATION_US_MAX as f64 {
-        time::DURATION_US_MAX
-    } else {
-        us.round() as SimDuration
-    }
+    if us >= time::DURATION_US_MAX as f64 { time::DURATION_US_MAX } else { us.round() as SimDuration }
 }
 
 #[cfg(test)]

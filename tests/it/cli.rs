@@ -59,7 +59,10 @@ fn an_unknown_field_suggests_the_close_one() {
 fn an_unknown_id_lists_the_known_ones() {
     let stderr = with(|v| v["clients"]["users"]["record"] = "app.example.org".into());
     assert!(stderr.contains("/clients/users/record"), "{stderr}");
-    assert!(stderr.contains("unknown record \"app.example.org\"") && stderr.contains("\"app.example.com\""), "{stderr}");
+    assert!(
+        stderr.contains("unknown record \"app.example.org\"") && stderr.contains("\"app.example.com\""),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -97,7 +100,12 @@ fn a_scenario_too_large_for_memory_is_refused() {
 #[test]
 fn a_wrong_type_names_what_was_expected_and_found() {
     let stderr = with(|v| v["duration"] = true.into());
-    assert!(stderr.contains("/duration") && stderr.contains("expected a duration") && stderr.contains("found the boolean true"), "{stderr}");
+    assert!(
+        stderr.contains("/duration")
+            && stderr.contains("expected a duration")
+            && stderr.contains("found the boolean true"),
+        "{stderr}"
+    );
     let stderr = with(|v| v["health_checks"]["hc-primary"]["type"] = "htp".into());
     assert!(stderr.contains("did you mean \"http\""), "{stderr}");
 }
@@ -123,7 +131,8 @@ fn json_format_prints_the_report() {
         .unwrap();
     assert!(output.status.success());
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let written: Value = serde_json::from_slice(&std::fs::read(dir.path().join("gray-failure/report.json")).unwrap()).unwrap();
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("gray-failure/report.json")).unwrap()).unwrap();
     assert_eq!(printed, written);
     assert_eq!(printed["schema_version"], 1);
     assert!(printed["fosim_version"].is_string() && printed["seed"].is_u64() && printed["runs"] == 1);
@@ -140,6 +149,12 @@ fn validate_reports_errors_and_warnings() {
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("10s or 30s only"), "{stdout}");
-    let output = Command::cargo_bin("fosim").unwrap().arg("validate").arg(&warned).arg(Path::new("missing.json")).output().unwrap();
+    let output = Command::cargo_bin("fosim")
+        .unwrap()
+        .arg("validate")
+        .arg(&warned)
+        .arg(Path::new("missing.json"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
 }

@@ -23,7 +23,15 @@ fn detection_scenario(check: Value) -> Value {
 
 /// E[detection] = (m/(N+1))·(I + r) + (k−1)·(I + τ) + τ, every run within
 /// [(k−1)(I+τ)+τ, I + r + (k−1)(I+τ)+τ].
-fn check_detection(check: Value, checkers: f64, k: f64, interval: f64, response: f64, timeout: f64, runs: u32) -> Sample {
+fn check_detection(
+    check: Value,
+    checkers: f64,
+    k: f64,
+    interval: f64,
+    response: f64,
+    timeout: f64,
+    runs: u32,
+) -> Sample {
     let report = simulate(&detection_scenario(check), runs);
     let m = checkers - (0.18 * checkers).floor();
     let expected = m / (checkers + 1.0) * (interval + response) + (k - 1.0) * (interval + timeout) + timeout;
@@ -39,7 +47,11 @@ fn check_detection(check: Value, checkers: f64, k: f64, interval: f64, response:
     }
     let sample = Sample::of(&detections);
     sample.assert_mean_near(expected, 4.0, "mean detection");
-    eprintln!("detection: expected {expected:.3} s, simulated {:.3} s ± {:.3} (SE, {runs} runs)", sample.mean, sample.standard_error());
+    eprintln!(
+        "detection: expected {expected:.3} s, simulated {:.3} s ± {:.3} (SE, {runs} runs)",
+        sample.mean,
+        sample.standard_error()
+    );
     sample
 }
 
@@ -61,7 +73,8 @@ fn detection_single_tcp_checker_threshold_1_interval_10s() {
 fn detection_str_match_with_slow_endpoint_is_a_timeout_at_the_response_limit() {
     // A live endpoint answering in 3 s fails http checks (2 s limit) but passes str_match
     // ones (4 s): here the check is str_match, so the cycle is I + 3 s while healthy.
-    let check = json!({ "endpoint": "primary", "type": "http_str_match", "request_interval": "10s", "failure_threshold": 2 });
+    let check =
+        json!({ "endpoint": "primary", "type": "http_str_match", "request_interval": "10s", "failure_threshold": 2 });
     let mut scenario = detection_scenario(check);
     scenario["endpoints"]["primary"]["response_time"] = json!("3s");
     let report = simulate(&scenario, 200);
@@ -106,7 +119,11 @@ fn client_wait_after_the_switch_matches_p_t_over_2_plus_1_over_lambda() {
         let expected = p * ttl / 2.0 + 1.0 / rate;
         let sample = Sample::of(&waits);
         sample.assert_mean_near(expected, 4.0, &format!("wait after switch, T = {ttl} s, λ = {rate}/s"));
-        eprintln!("wait T={ttl} λ={rate}: expected {expected:.3} s, simulated {:.3} s ± {:.3}", sample.mean, sample.standard_error());
+        eprintln!(
+            "wait T={ttl} λ={rate}: expected {expected:.3} s, simulated {:.3} s ± {:.3}",
+            sample.mean,
+            sample.standard_error()
+        );
     }
 }
 
@@ -124,7 +141,10 @@ fn misrouted_requests_follow_walds_identity() {
         let sample = Sample::of(&residuals);
         sample.assert_mean_near(0.0, 4.0, &format!("Wald residual, T = {ttl} s, λ = {rate}/s"));
         let total: u64 = trace.clients.iter().map(|c| u64::from(c.requests_misrouted)).sum();
-        assert_eq!(total, report.run_results[0].episodes[0].requests_misrouted, "per-client rows add up to the episode");
+        assert_eq!(
+            total, report.run_results[0].episodes[0].requests_misrouted,
+            "per-client rows add up to the episode"
+        );
         eprintln!("Wald T={ttl} λ={rate}: mean residual {:.4} ± {:.4}", sample.mean, sample.standard_error());
     }
 }

@@ -5,7 +5,13 @@ use crate::support::simulate;
 use fosim::report::Report;
 use serde_json::{Value, json};
 
-fn two_endpoints(primary_faults: Value, secondary_faults: Value, checks: Value, primary_check: Value, secondary_check: Value) -> Value {
+fn two_endpoints(
+    primary_faults: Value,
+    secondary_faults: Value,
+    checks: Value,
+    primary_check: Value,
+    secondary_check: Value,
+) -> Value {
     json!({
         "name": "rules",
         "duration": "1h",

@@ -40,7 +40,12 @@ fn fault_at_10_or_50_minutes_gives_the_same_wait_behind_a_forwarder() {
     early.assert_mean_near(expected, 4.0, "wait, fault at 10 min");
     late.assert_mean_near(expected, 4.0, "wait, fault at 50 min");
     let tolerance = 4.0 * early.standard_error().hypot(late.standard_error());
-    assert!((early.mean - late.mean).abs() <= tolerance, "10 min: {:.2} s, 50 min: {:.2} s, tolerance {tolerance:.2}", early.mean, late.mean);
+    assert!(
+        (early.mean - late.mean).abs() <= tolerance,
+        "10 min: {:.2} s, 50 min: {:.2} s, tolerance {tolerance:.2}",
+        early.mean,
+        late.mean
+    );
 }
 
 #[test]
@@ -52,14 +57,18 @@ fn fault_at_10_or_50_minutes_gives_the_same_failover_behind_caching_resolvers() 
     let caching = json!({ "count": 40 });
     let mean_failover = |start: &str| {
         let report = simulate(&scenario(start, caching.clone(), 400, 5), 30);
-        let means: Vec<f64> = report.run_results.iter().map(|r| r.episodes[0].client_failover_s.mean.unwrap()).collect();
+        let means: Vec<f64> =
+            report.run_results.iter().map(|r| r.episodes[0].client_failover_s.mean.unwrap()).collect();
         Sample::of(&means)
     };
     let early = mean_failover("10m");
     for start in ["50m", "12m30s"] {
         let other = mean_failover(start);
         let tolerance = 4.0 * early.standard_error().hypot(other.standard_error());
-        eprintln!("caching resolvers: 10 min {:.2} s, {start} {:.2} s, tolerance {tolerance:.2}", early.mean, other.mean);
+        eprintln!(
+            "caching resolvers: 10 min {:.2} s, {start} {:.2} s, tolerance {tolerance:.2}",
+            early.mean, other.mean
+        );
         assert!(
             (early.mean - other.mean).abs() <= tolerance,
             "10 min: {:.2} s, {start}: {:.2} s, tolerance {tolerance:.2}",

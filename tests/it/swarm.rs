@@ -67,24 +67,30 @@ fn random_scenario(seed: u64) -> Value {
             }
             faults.push(f);
         }
-        endpoints.insert(name.clone(), json!({ "response_time": pick(rng, &["10ms", "50ms", "1s", "3s"]), "faults": faults }));
+        endpoints.insert(
+            name.clone(),
+            json!({ "response_time": pick(rng, &["10ms", "50ms", "1s", "3s"]), "faults": faults }),
+        );
     }
     let mut checks = Map::new();
     for (i, endpoint) in endpoint_names.iter().enumerate() {
         if chance(rng, 80) {
             let regions = fosim::scenario::config::ROUTE53_REGIONS[..seconds(rng, 1, 8) as usize].to_vec();
-            checks.insert(format!("hc{i}"), json!({
-                "endpoint": endpoint,
-                "type": pick(rng, &["http", "https", "http_str_match", "https_str_match", "tcp"]),
-                "request_interval": pick(rng, &[10, 30, 5]),
-                "failure_threshold": seconds(rng, 1, 5),
-                "regions": regions,
-                "checkers_per_region": seconds(rng, 1, 3),
-                "healthy_fraction": pick(rng, &[0.18, 0.0, 0.5]),
-                "inverted": chance(rng, 5),
-                "disabled": chance(rng, 5),
-                "probe_loss_rate": pick(rng, &[0.0, 0.01, 0.2]),
-            }));
+            checks.insert(
+                format!("hc{i}"),
+                json!({
+                    "endpoint": endpoint,
+                    "type": pick(rng, &["http", "https", "http_str_match", "https_str_match", "tcp"]),
+                    "request_interval": pick(rng, &[10, 30, 5]),
+                    "failure_threshold": seconds(rng, 1, 5),
+                    "regions": regions,
+                    "checkers_per_region": seconds(rng, 1, 3),
+                    "healthy_fraction": pick(rng, &[0.18, 0.0, 0.5]),
+                    "inverted": chance(rng, 5),
+                    "disabled": chance(rng, 5),
+                    "probe_loss_rate": pick(rng, &[0.0, 0.01, 0.2]),
+                }),
+            );
         }
     }
     let check_of = |rng: &mut fosim::rng::Stream, i: usize| -> Value {
@@ -95,13 +101,16 @@ fn random_scenario(seed: u64) -> Value {
     for r in 0..seconds(rng, 1, 2) {
         let p = (rng.next_u64() % endpoint_names.len() as u64) as usize;
         let s = (p + 1 + (rng.next_u64() % (endpoint_names.len() as u64 - 1)) as usize) % endpoint_names.len();
-        records.insert(format!("r{r}"), json!({
-            "ttl": pick(rng, &[0, 5, 30, 60, 300]),
-            "failover": {
-                "primary": { "endpoint": endpoint_names[p], "health_check": check_of(rng, p) },
-                "secondary": { "endpoint": endpoint_names[s], "health_check": check_of(rng, s) }
-            }
-        }));
+        records.insert(
+            format!("r{r}"),
+            json!({
+                "ttl": pick(rng, &[0, 5, 30, 60, 300]),
+                "failover": {
+                    "primary": { "endpoint": endpoint_names[p], "health_check": check_of(rng, p) },
+                    "secondary": { "endpoint": endpoint_names[s], "health_check": check_of(rng, s) }
+                }
+            }),
+        );
     }
     let record_names: Vec<String> = records.keys().cloned().collect();
     let mut pools = Map::new();

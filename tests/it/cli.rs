@@ -158,3 +158,13 @@ fn validate_reports_errors_and_warnings() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn the_committed_schema_is_current() {
+    let output = Command::cargo_bin("fosim").unwrap().arg("schema").output().unwrap();
+    let committed = std::fs::read_to_string("schema/scenario.schema.json").unwrap();
+    assert!(
+        committed == String::from_utf8(output.stdout).unwrap(),
+        "schema/scenario.schema.json is stale: regenerate it with `fosim schema > schema/scenario.schema.json`"
+    );
+}

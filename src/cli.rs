@@ -33,6 +33,14 @@ pub enum Command {
     },
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
+    /// Redraw the plots and report.html of a saved run directory, without simulating.
+    Plot {
+        /// A directory written by `fosim run` (holding report.json and the CSVs).
+        dir: PathBuf,
+        /// Where to write (default: the run directory itself).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -51,6 +59,9 @@ pub struct RunArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Skip the plots and report.html (only numbers).
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +74,7 @@ pub fn main(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Plot { dir, out } => plot(&dir, out.as_deref().unwrap_or(&dir)),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
             Ok(())
@@ -103,16 +115,20 @@ fn run(args: RunArgs) -> Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
 
     let dir = args.out.join(&config.name);
-    let written = write_outputs(&dir, &report)?;
+    let plotting = Instant::now();
+    let plots = if args.no_plots { Vec::new() } else { fosim::plot::files(&report)? };
+    let plot_s = plotting.elapsed().as_secs_f64();
+    let written = write_outputs(&dir, &report, plots)?;
     match args.format {
         Format::Text => print!("{}", report::text::render(&report)),
         Format::Json => println!("{}", String::from_utf8(report::json(&report))?),
     }
     let events: u64 = report.run_results.iter().map(|r| r.totals.events).sum();
     eprintln!(
-        "\n{} in {elapsed:.2} s wall ({:.1} M events/s) · wrote {} in {}",
+        "\n{} in {elapsed:.2} s wall ({:.1} M events/s){} · wrote {} in {}",
         if args.runs == 1 { "simulated 1 run".to_owned() } else { format!("simulated {} runs", args.runs) },
         events as f64 / elapsed.max(1e-9) / 1e6,
+        if args.no_plots { String::new() } else { format!(", plotted in {plot_s:.2} s") },
         written.join(", "),
         dir.display()
     );
@@ -120,18 +136,46 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 /// Writes every output file of a run; returns their names.
-fn write_outputs(dir: &Path, report: &Report) -> Result<Vec<String>> {
-    let mut files: Vec<(&str, Vec<u8>)> = vec![("report.json", report::json(report))];
+fn write_outputs(dir: &Path, report: &Report, plots: Vec<(String, Vec<u8>)>) -> Result<Vec<String>> {
+    let mut files: Vec<(String, Vec<u8>)> = vec![("report.json".into(), report::json(report))];
     if let Some(trace) = &report.trace {
-        files.push(("timeline.csv", report::csv::timeline(report, trace)));
-        files.push(("clients.csv", report::csv::clients(report, trace)));
-        files.push(("checkers.csv", report::csv::checkers(trace)));
+        files.push(("timeline.csv".into(), report::csv::timeline(report, trace)));
+        files.push(("clients.csv".into(), report::csv::clients(report, trace)));
+        files.push(("checkers.csv".into(), report::csv::checkers(trace)));
     }
+    files.extend(plots);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output directory {}", dir.display()))?;
     for (name, bytes) in &files {
         write_atomically(&dir.join(name), bytes)?;
     }
     Ok(files.iter().map(|(name, _)| name.to_string()).collect())
+}
+
+/// `fosim plot`: rebuilds the report with its trace from the saved files and redraws.
+fn plot(dir: &Path, out: &Path) -> Result<()> {
+    let read =
+        |name: &str| std::fs::read(dir.join(name)).with_context(|| format!("cannot read {}", dir.join(name).display()));
+    let mut report: Report = serde_json::from_slice(&read("report.json")?)
+        .with_context(|| format!("{}: not a fosim report", dir.join("report.json").display()))?;
+    if report.schema_version != report::SCHEMA_VERSION {
+        bail!(
+            "{}: report schema {} (fosim {}), but this fosim reads schema {}",
+            dir.join("report.json").display(),
+            report.schema_version,
+            report.fosim_version,
+            report::SCHEMA_VERSION
+        );
+    }
+    let trace = report::csv::read_trace(&report, &read("timeline.csv")?, &read("clients.csv")?, &read("checkers.csv")?)
+        .with_context(|| format!("in {}", dir.display()))?;
+    report.trace = Some(trace);
+    let files = fosim::plot::files(&report)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for (name, bytes) in &files {
+        write_atomically(&out.join(name), bytes)?;
+    }
+    eprintln!("wrote {} in {}", files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "), out.display());
+    Ok(())
 }
 
 /// Writes to a temporary name in the same directory, then renames: a crash never leaves a

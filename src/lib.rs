@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod plot;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -54,21 +54,20 @@ pub fn simulate(
 }
 
 fn convert_trace(config: &Config, t: model::RunTrace) -> Trace {
+    // Changes during the warm-up are kept at time 0, so that the state at the start can be
+    // rebuilt from the file.
     let seconds = |us| crate::model::endpoint::scenario_seconds(config, us);
-    let measured = |us: u64| us >= config.warmup_us;
     Trace {
         timeline: t.timeline,
         clients: t.clients,
         check_changes: t
             .transitions
             .iter()
-            .filter(|x| measured(x.at_us))
             .map(|x| (seconds(x.at_us), config.health_checks[x.check as usize].id.clone(), x.healthy))
             .collect(),
         checker_flips: t
             .flips
             .iter()
-            .filter(|f| measured(f.at_us))
             .map(|f| {
                 let (check, region, index) = t.checkers[f.checker as usize];
                 (
@@ -108,6 +107,7 @@ fn settings(c: &Config) -> Settings {
                 failure_threshold: h.failure_threshold,
                 regions: h.regions.iter().map(|&r| c.regions[r as usize].clone()).collect(),
                 checkers: h.checker_count(),
+                healthy_fraction: h.healthy_fraction,
                 healthy_checkers_min: h.healthy_count_min,
                 inverted: h.inverted,
                 disabled: h.disabled,

@@ -89,3 +89,90 @@ pub fn checkers(trace: &Trace) -> Vec<u8> {
     }
     finish(w)
 }
+
+/// A CSV file of a saved run that does not read back.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: line {line}: {message}")]
+pub struct ReadError {
+    pub file: &'static str,
+    pub line: u64,
+    pub message: String,
+}
+
+fn records<'a>(file: &'static str, bytes: &'a [u8]) -> impl Iterator<Item = Result<csv::StringRecord, ReadError>> + 'a {
+    csv::Reader::from_reader(bytes).into_records().map(move |r| {
+        r.map_err(|e| ReadError { file, line: e.position().map_or(0, |p| p.line()), message: e.to_string() })
+    })
+}
+
+fn field<T: std::str::FromStr>(file: &'static str, record: &csv::StringRecord, i: usize) -> Result<T, ReadError> {
+    let line = record.position().map_or(0, |p| p.line());
+    let text =
+        record.get(i).ok_or_else(|| ReadError { file, line, message: format!("column {} is missing", i + 1) })?;
+    text.parse().map_err(|_| ReadError { file, line, message: format!("column {}: cannot read \"{text}\"", i + 1) })
+}
+
+/// Reads back what `timeline`, `clients` and `checkers` wrote, for re-plotting.
+pub fn read_trace(
+    report: &Report,
+    timeline_csv: &[u8],
+    clients_csv: &[u8],
+    checkers_csv: &[u8],
+) -> Result<Trace, ReadError> {
+    let endpoints = report.settings.endpoints.len();
+    let checks = report.settings.health_checks.len();
+    let mut trace = Trace::default();
+    for record in records("timeline.csv", timeline_csv) {
+        let r = record?;
+        let expected = 1 + 4 * endpoints + 2 * checks;
+        if r.len() != expected {
+            return Err(ReadError {
+                file: "timeline.csv",
+                line: r.position().map_or(0, |p| p.line()),
+                message: format!(
+                    "expected {expected} columns for this report's endpoints and checks, found {}",
+                    r.len()
+                ),
+            });
+        }
+        let mut row = super::TimelineRow { start_s: field("timeline.csv", &r, 0)?, ..Default::default() };
+        for e in 0..endpoints {
+            let at = 1 + 4 * e;
+            row.requests.push(field("timeline.csv", &r, at)?);
+            row.requests_failed.push(field("timeline.csv", &r, at + 1)?);
+            row.clients_share.push(field("timeline.csv", &r, at + 2)?);
+            row.name_servers_share.push(field("timeline.csv", &r, at + 3)?);
+        }
+        for c in 0..checks {
+            let at = 1 + 4 * endpoints + 2 * c;
+            row.check_healthy.push(field::<u8>("timeline.csv", &r, at)? == 1);
+            row.checkers_healthy_share.push(field("timeline.csv", &r, at + 1)?);
+        }
+        trace.timeline.push(row);
+    }
+    for record in records("clients.csv", clients_csv) {
+        let r = record?;
+        let episode: u32 = field("clients.csv", &r, 0)?;
+        let failover: String = field("clients.csv", &r, 4)?;
+        trace.clients.push(super::ClientRow {
+            episode: episode.saturating_sub(1),
+            group: field("clients.csv", &r, 2)?,
+            client: field("clients.csv", &r, 3)?,
+            failover_s: if failover.is_empty() { None } else { Some(field("clients.csv", &r, 4)?) },
+            requests_misrouted: field("clients.csv", &r, 6)?,
+        });
+    }
+    for record in records("checkers.csv", checkers_csv) {
+        let r = record?;
+        let time: f64 = field("checkers.csv", &r, 0)?;
+        let check: String = field("checkers.csv", &r, 1)?;
+        let region: String = field("checkers.csv", &r, 2)?;
+        let healthy: bool = field("checkers.csv", &r, 4)?;
+        if region.is_empty() {
+            trace.check_changes.push((time, check, healthy));
+        } else {
+            trace.checker_flips.push((time, check, region, field("checkers.csv", &r, 3)?, healthy));
+        }
+    }
+    Ok(trace)
+}

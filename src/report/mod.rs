@@ -4,6 +4,7 @@
 //! Renderers never run the model and never touch files; `cli.rs` writes what they return.
 
 pub mod csv;
+pub mod html;
 pub mod summary;
 pub mod text;
 
@@ -58,6 +59,7 @@ pub struct CheckSettings {
     pub failure_threshold: u32,
     pub regions: Vec<String>,
     pub checkers: u32,
+    pub healthy_fraction: f64,
     /// Checkers that must report healthy for the check to be healthy.
     pub healthy_checkers_min: u32,
     pub inverted: bool,

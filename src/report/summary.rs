@@ -7,6 +7,7 @@
 use super::RunResult;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Fields of a run that identify it rather than measure it.
 const NOT_FIGURES: [&str; 3] = ["replication", "seed", "occurrence"];
@@ -56,7 +57,7 @@ fn flatten(value: &Value, at: String, out: &mut Vec<(String, Option<f64>)>) {
         Value::Object(map) => {
             for (key, v) in map {
                 if !NOT_FIGURES.contains(&key.as_str()) {
-                    flatten(v, format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")), out);
+                    flatten(v, format!("{at}/{}", escape(key)), out);
                 }
             }
         }
@@ -120,6 +121,82 @@ pub fn t_975(df: usize) -> f64 {
     z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
 }
 
+/// Formats summary figures for people: the value of a single run, or with several runs the
+/// mean with its 95 % confidence interval, and how often the figure was missing.
+pub struct Figures<'a> {
+    rows: HashMap<&'a str, &'a Row>,
+    pub many: bool,
+}
+
+impl<'a> Figures<'a> {
+    pub fn new(report: &'a super::Report) -> Self {
+        Figures { rows: report.summary.iter().map(|r| (r.metric.as_str(), r)).collect(), many: report.runs > 1 }
+    }
+
+    pub fn row(&self, metric: &str) -> Option<&Row> {
+        self.rows.get(metric).copied()
+    }
+
+    /// "12.3 s", "never", or with several runs "12.3 s [11.9 – 12.7]" plus how often it was null.
+    pub fn seconds(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.1} s"), true)
+    }
+
+    pub fn seconds_short(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.1}s"), false)
+    }
+
+    pub fn count(&self, metric: &str) -> String {
+        self.format(metric, |x| if self.many { thousands_f(x) } else { thousands(x.round() as u64) }, true)
+    }
+
+    pub fn count_short(&self, metric: &str) -> String {
+        self.format(metric, |x| if self.many { format!("{x:.1}") } else { thousands(x.round() as u64) }, false)
+    }
+
+    pub fn percent(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{:.3} %", 100.0 * x), true)
+    }
+
+    fn format(&self, metric: &str, unit: impl Fn(f64) -> String, long: bool) -> String {
+        let Some(row) = self.row(metric) else { return "–".into() };
+        let Some(mean) = row.mean else { return "never".into() };
+        if !self.many || !long {
+            let value = unit(mean);
+            return if row.missing > 0 && self.many { format!("{value}*") } else { value };
+        }
+        let mut s = unit(mean);
+        if let (Some(low), Some(high)) = (row.ci95_low, row.ci95_high) {
+            s += &format!(" [{} – {}]", unit(low), unit(high));
+        }
+        if row.missing > 0 {
+            s += &format!(" (none in {} of {} runs)", row.missing, row.missing + row.n);
+        }
+        s
+    }
+}
+
+/// A JSON Pointer segment for a key (ids may contain '/' or '~').
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn thousands_f(x: f64) -> String {
+    if x.abs() >= 1000.0 { thousands(x.round() as u64) } else { format!("{x:.1}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +215,14 @@ mod tests {
         assert!((t_975(31) - 2.040).abs() < 2e-3);
         assert!((t_975(120) - 1.980).abs() < 2e-3);
         assert!((t_975(100_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -4,14 +4,12 @@
 //! A pure function of the report. With several runs every figure reads "mean [95 % CI]".
 
 use super::Report;
-use super::summary::Row;
+use super::summary::{Figures, escape, thousands};
 use crate::time::format_duration;
-use std::collections::HashMap;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
-    let rows: HashMap<&str, &Row> = report.summary.iter().map(|r| (r.metric.as_str(), r)).collect();
-    let fig = Figures { rows, many: report.runs > 1 };
+    let fig = Figures::new(report);
     let mut out = String::new();
     let title = if report.description.is_empty() {
         report.name.clone()
@@ -115,7 +113,7 @@ pub fn render(report: &Report) -> String {
 fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     let Some(e) = report.run_results.iter().find_map(|r| r.episodes.get(k)) else { return };
     let m = |f: &str| format!("/episodes/{k}/{f}");
-    let span = if fig.many && fig.rows.get(m("start_s").as_str()).is_some_and(|r| r.min != r.max) {
+    let span = if fig.many && fig.row(&m("start_s")).is_some_and(|r| r.min != r.max) {
         format!("starting at {} on average", fig.seconds(&m("start_s")))
     } else {
         format!(
@@ -186,61 +184,8 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     }
 }
 
-struct Figures<'a> {
-    rows: HashMap<&'a str, &'a Row>,
-    many: bool,
-}
-
-impl Figures<'_> {
-    fn row(&self, metric: &str) -> Option<&Row> {
-        self.rows.get(metric).copied()
-    }
-
-    /// "12.3 s", "never", or with several runs "12.3 s [11.9 – 12.7]" plus how often it was null.
-    fn seconds(&self, metric: &str) -> String {
-        self.format(metric, |x| format!("{x:.1} s"), true)
-    }
-
-    fn seconds_short(&self, metric: &str) -> String {
-        self.format(metric, |x| format!("{x:.1}s"), false)
-    }
-
-    fn count(&self, metric: &str) -> String {
-        self.format(metric, |x| if self.many { thousands_f(x) } else { thousands(x.round() as u64) }, true)
-    }
-
-    fn count_short(&self, metric: &str) -> String {
-        self.format(metric, |x| if self.many { format!("{x:.1}") } else { thousands(x.round() as u64) }, false)
-    }
-
-    fn percent(&self, metric: &str) -> String {
-        self.format(metric, |x| format!("{:.3} %", 100.0 * x), true)
-    }
-
-    fn format(&self, metric: &str, unit: impl Fn(f64) -> String, long: bool) -> String {
-        let Some(row) = self.row(metric) else { return "–".into() };
-        let Some(mean) = row.mean else { return "never".into() };
-        if !self.many || !long {
-            let value = unit(mean);
-            return if row.missing > 0 && self.many { format!("{value}*") } else { value };
-        }
-        let mut s = unit(mean);
-        if let (Some(low), Some(high)) = (row.ci95_low, row.ci95_high) {
-            s += &format!(" [{} – {}]", unit(low), unit(high));
-        }
-        if row.missing > 0 {
-            s += &format!(" (none in {} of {} runs)", row.missing, row.missing + row.n);
-        }
-        s
-    }
-}
-
 fn secs_to_us(s: f64) -> u64 {
     (s * 1e6).round().max(0.0) as u64
-}
-
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn truncate(s: &str, width: usize) -> String {
@@ -249,33 +194,4 @@ fn truncate(s: &str, width: usize) -> String {
 
 fn plural(n: u64, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{} {what}s", thousands(n)) }
-}
-
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn thousands_f(x: f64) -> String {
-    if x.abs() >= 1000.0 { thousands(x.round() as u64) } else { format!("{x:.1}") }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 }

@@ -33,6 +33,28 @@ pub enum Command {
     },
     /// Print the JSON Schema of scenario files (for editors).
     Schema,
+    /// Run a parameter sweep: a grid over JSON Pointers into a base scenario.
+    Sweep(SweepArgs),
+    /// Run a sweep and recommend the best point for an objective under constraints.
+    Tune {
+        #[command(flatten)]
+        sweep: SweepArgs,
+        /// The figure to minimise (overrides the sweep file's objective), e.g.
+        /// /episodes/0/client_failover_s/p99.
+        #[arg(long)]
+        minimize: Option<String>,
+        /// A bound on a figure's mean: "FIGURE<=X" or "FIGURE>=X"; repeatable.
+        #[arg(long = "constraint")]
+        constraints: Vec<String>,
+        /// Recommend separately for each value of this swept parameter (a JSON Pointer).
+        #[arg(long)]
+        for_each: Option<String>,
+    },
+    /// Join the shard outputs of a sweep (DIR/shards/*.json) into its results.
+    Merge {
+        /// The sweep's output directory, e.g. out/interval-threshold.
+        dir: PathBuf,
+    },
     /// Redraw the plots and report.html of a saved run directory, without simulating.
     Plot {
         /// A directory written by `fosim run` (holding report.json and the CSVs).
@@ -64,6 +86,23 @@ pub struct RunArgs {
     pub no_plots: bool,
 }
 
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// Sweep file (JSON).
+    pub sweep: PathBuf,
+    /// Output directory; files go to DIR/<sweep name>/.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Run only slice I of N (1-based) of the grid, for cluster array jobs; join the
+    /// slices with `fosim merge`.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<fosim::sweep::run::Shard>,
+}
+
+fn parse_shard(text: &str) -> Result<fosim::sweep::run::Shard, String> {
+    fosim::sweep::run::Shard::parse(text)
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
     Text,
@@ -75,6 +114,12 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Plot { dir, out } => plot(&dir, out.as_deref().unwrap_or(&dir)),
+        Command::Sweep(args) => sweep(&args, None),
+        Command::Tune { sweep: args, minimize, constraints, for_each } => {
+            let objective = objective_override(minimize, &constraints, for_each)?;
+            sweep(&args, Some(objective))
+        }
+        Command::Merge { dir } => merge(&dir),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
             Ok(())
@@ -149,6 +194,155 @@ fn write_outputs(dir: &Path, report: &Report, plots: Vec<(String, Vec<u8>)>) -> 
         write_atomically(&dir.join(name), bytes)?;
     }
     Ok(files.iter().map(|(name, _)| name.to_string()).collect())
+}
+
+/// The objective of `fosim tune`: from the flags, else the sweep file's (None: use the file).
+fn objective_override(
+    minimize: Option<String>,
+    constraints: &[String],
+    for_each: Option<String>,
+) -> Result<Option<fosim::sweep::Objective>> {
+    let subject_to = constraints
+        .iter()
+        .map(|c| {
+            let (metric, max, min) = if let Some((m, x)) = c.split_once("<=") {
+                (m, Some(x), None)
+            } else if let Some((m, x)) = c.split_once(">=") {
+                (m, None, Some(x))
+            } else {
+                bail!("--constraint \"{c}\": expected FIGURE<=X or FIGURE>=X");
+            };
+            let number = |x: &str| {
+                x.trim().parse::<f64>().with_context(|| format!("--constraint \"{c}\": \"{x}\" is not a number"))
+            };
+            Ok(fosim::sweep::Constraint {
+                metric: metric.trim().to_owned(),
+                max: max.map(number).transpose()?,
+                min: min.map(number).transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    match minimize {
+        Some(minimize) => Ok(Some(fosim::sweep::Objective { minimize, subject_to, for_each })),
+        None if subject_to.is_empty() && for_each.is_none() => Ok(None),
+        None => bail!("--constraint needs --minimize (or an objective in the sweep file to replace)"),
+    }
+}
+
+/// `fosim sweep` and `fosim tune`. `tune` is `Some(objective override)`.
+fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Result<()> {
+    let mut sweep = fosim::sweep::load(&args.sweep)?;
+    if let Some(objective) = &tune {
+        if let Some(o) = objective {
+            sweep.objective = Some(o.clone());
+        }
+        if sweep.objective.is_none() {
+            bail!(
+                "{}: fosim tune needs an objective: an \"objective\" block in the sweep file, or --minimize",
+                args.sweep.display()
+            );
+        }
+    }
+    fosim::sweep::run::check_metrics(&sweep)?;
+    let owned = (0..sweep.points.len()).filter(|&p| args.shard.is_none_or(|s| s.owns(p))).count();
+    let with_base = usize::from(args.shard.is_none_or(|s| s.index == 1));
+    let total_runs = (owned + with_base) as u64 * u64::from(sweep.runs);
+    eprintln!(
+        "{}: {} points × {} runs{}",
+        sweep.name,
+        sweep.points.len(),
+        sweep.runs,
+        args.shard.map_or(String::new(), |s| format!(", shard {}/{} runs {owned} of them", s.index, s.count))
+    );
+    let started = Instant::now();
+    let bar = ProgressBar::new((owned + with_base) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} points [{bar:30}] {msg} · eta {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let runs_per_point = sweep.runs;
+    let progress = |points: usize| {
+        bar.inc(points as u64);
+        let rate = bar.position() as f64 * f64::from(runs_per_point) / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{rate:.0} runs/s"));
+    };
+    let results =
+        fosim::sweep::run::run(&sweep, args.shard, &progress).with_context(|| format!("{}", args.sweep.display()))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    let dir = args.out.join(&sweep.name);
+    eprintln!(
+        "ran {} runs in {elapsed:.1} s ({:.1} runs/s, {:.2} points/s)",
+        total_runs,
+        total_runs as f64 / elapsed.max(1e-9),
+        (owned + with_base) as f64 / elapsed.max(1e-9)
+    );
+    if let Some(shard) = args.shard {
+        let file = fosim::sweep::run::ShardFile {
+            shard: shard.index,
+            of: shard.count,
+            points_total: sweep.points.len(),
+            results,
+        };
+        let shards = dir.join("shards");
+        std::fs::create_dir_all(&shards).with_context(|| format!("cannot create {}", shards.display()))?;
+        let path = shards.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
+        write_atomically(&path, &fosim::sweep::output::json_bytes(&file))?;
+        eprintln!("wrote {}; when every shard is done: fosim merge {}", path.display(), dir.display());
+        return Ok(());
+    }
+    finish_sweep(&dir, &results)
+}
+
+/// Writes a sweep's outputs and prints its table (and recommendation).
+fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result<()> {
+    let files = fosim::sweep::output::files(results)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, bytes) in &files {
+        write_atomically(&dir.join(name), bytes)?;
+    }
+    let text = |name: &str| files.iter().find(|(n, _)| n == name).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    if let Some(table) = text("results.md") {
+        // The terminal gets the head of a long table; results.md has all of it.
+        const ROWS_SHOWN: usize = 60;
+        let lines: Vec<&str> = table.lines().collect();
+        for line in lines.iter().take(ROWS_SHOWN) {
+            println!("{line}");
+        }
+        if lines.len() > ROWS_SHOWN {
+            println!("… {} more rows in {}", lines.len() - ROWS_SHOWN, dir.join("results.md").display());
+        }
+    }
+    if let Some(recommendation) = text("recommendation.md") {
+        println!("\n{}", recommendation.trim_start_matches("```\n").trim_end_matches("```\n"));
+    }
+    eprintln!("wrote {} files in {}", files.len(), dir.display());
+    Ok(())
+}
+
+fn merge(dir: &Path) -> Result<()> {
+    let shards_dir = dir.join("shards");
+    let mut shards = Vec::new();
+    let entries = std::fs::read_dir(&shards_dir).with_context(|| format!("cannot read {}", shards_dir.display()))?;
+    let mut names: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"))
+        })
+        .collect();
+    names.sort();
+    for path in names {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let shard: fosim::sweep::run::ShardFile =
+            serde_json::from_slice(&bytes).with_context(|| format!("{}: not a fosim shard file", path.display()))?;
+        shards.push((path.display().to_string(), shard));
+    }
+    if shards.is_empty() {
+        bail!("no shard files (shard-I-of-N.json) in {}", shards_dir.display());
+    }
+    let results = fosim::sweep::run::merge(shards)?;
+    finish_sweep(dir, &results)
 }
 
 /// `fosim plot`: rebuilds the report with its trace from the saved files and redraws.

@@ -263,6 +263,12 @@ impl Recorder {
             );
         }
         totals.false_failover_s = logs.false_failover_s(config);
+        let seconds = to_seconds(config.duration_us);
+        totals.authoritative_queries_per_s = authoritative_queries as f64 / seconds;
+        totals.query_cost_per_month = config
+            .query_price_per_million
+            .map(|price| totals.authoritative_queries_per_s * 30.0 * 86_400.0 / 1e6 * price);
+        totals.false_failovers_per_day = totals.false_failovers as f64 * 86_400.0 / seconds;
         let episodes_out = episodes
             .iter()
             .enumerate()

@@ -51,8 +51,8 @@ fn percentile(times: &[f64], active: usize, p: f64) -> Option<f64> {
 }
 
 impl Chart for Cdf<'_> {
-    fn name(&self) -> &'static str {
-        "failover-cdf"
+    fn name(&self) -> String {
+        "failover-cdf".into()
     }
 
     fn title(&self) -> String {

@@ -75,8 +75,8 @@ fn unhealthy_spans(changes: impl Iterator<Item = (f64, bool)>, end_min: f64) -> 
 }
 
 impl Chart for Checkers<'_> {
-    fn name(&self) -> &'static str {
-        "checkers"
+    fn name(&self) -> String {
+        "checkers".into()
     }
 
     fn title(&self) -> String {
@@ -204,7 +204,7 @@ impl Checkers<'_> {
             .margin(12)
             .x_label_area_size(46)
             .y_label_area_size(150)
-            .build_cartesian_2d(from_min..to_min, (0..row_count).into_segmented())?;
+            .build_cartesian_2d(from_min..to_min, (0..row_count - 1).into_segmented())?;
         chart
             .configure_mesh()
             .disable_mesh()

@@ -7,6 +7,7 @@
 mod cdf;
 mod checkers;
 mod runs;
+pub mod sweep;
 mod timeline;
 
 use crate::report::Report;
@@ -19,7 +20,7 @@ use std::sync::Once;
 /// One chart, in both formats.
 pub struct Figure {
     /// File stem: `timeline` → `timeline.svg`, `timeline.png`.
-    pub name: &'static str,
+    pub name: String,
     pub title: String,
     pub svg: String,
     pub png: Vec<u8>,
@@ -28,7 +29,7 @@ pub struct Figure {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot draw the {chart} chart: {message}")]
 pub struct PlotError {
-    pub chart: &'static str,
+    pub chart: String,
     pub message: String,
 }
 
@@ -36,7 +37,7 @@ type DrawResult = Result<(), Box<dyn Error>>;
 
 /// A chart that can draw itself on any backend.
 trait Chart {
-    fn name(&self) -> &'static str;
+    fn name(&self) -> String;
     fn title(&self) -> String;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -154,6 +155,8 @@ fn color(i: usize) -> RGBColor {
 fn font(px: u32) -> TextStyle<'static> {
     ("sans-serif", px).into_font().color(&BLACK)
 }
+
+// Note: plotters' integer ranges include their end, so n segments are `(0..n - 1)`.
 
 /// How a legend entry is drawn.
 #[derive(Clone)]

@@ -40,8 +40,8 @@ impl<'a> Runs<'a> {
 }
 
 impl Chart for Runs<'_> {
-    fn name(&self) -> &'static str {
-        "runs"
+    fn name(&self) -> String {
+        "runs".into()
     }
 
     fn title(&self) -> String {

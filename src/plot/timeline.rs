@@ -72,8 +72,8 @@ fn window(e: &EpisodeResult, bucket_s: f64) -> (f64, f64) {
 }
 
 impl Chart for Timeline<'_> {
-    fn name(&self) -> &'static str {
-        "timeline"
+    fn name(&self) -> String {
+        "timeline".into()
     }
 
     fn title(&self) -> String {

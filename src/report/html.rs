@@ -236,7 +236,10 @@ fn results(out: &mut String, report: &Report, fig: &Figures) {
         vec!["availability".into(), fig.percent(&t("availability"))],
         vec!["resolver queries".into(), fig.count(&t("resolver_queries"))],
         vec!["authoritative queries".into(), fig.count(&t("authoritative_queries"))],
+        vec!["authoritative queries per second".into(), fig.rate(&t("authoritative_queries_per_s"))],
+        vec!["query cost per month (at dns.query_price_per_million)".into(), fig.money(&t("query_cost_per_month"))],
         vec!["false failovers".into(), fig.count(&t("false_failovers"))],
+        vec!["false failovers per day".into(), fig.rate(&t("false_failovers_per_day"))],
         vec!["time answered away from a healthy primary".into(), fig.seconds(&t("false_failover_s"))],
         vec!["events".into(), fig.count(&t("events"))],
     ];

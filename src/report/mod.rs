@@ -120,8 +120,15 @@ pub struct Totals {
     pub availability: f64,
     pub resolver_queries: u64,
     pub authoritative_queries: u64,
+    /// Authoritative queries per second of measured time: the cost side of a low TTL.
+    pub authoritative_queries_per_s: f64,
+    /// Estimated cost of that query rate over a 30-day month, when the scenario gives
+    /// `dns.query_price_per_million`.
+    pub query_cost_per_month: Option<f64>,
     /// Health checks that went unhealthy while their endpoint had no request-affecting fault.
     pub false_failovers: u64,
+    /// False failovers per day of measured time.
+    pub false_failovers_per_day: f64,
     /// Mean over name servers of the time spent answering away from a primary because of a
     /// false failover, summed over records.
     pub false_failover_s: f64,

@@ -154,6 +154,14 @@ impl<'a> Figures<'a> {
         self.format(metric, |x| if self.many { format!("{x:.1}") } else { thousands(x.round() as u64) }, false)
     }
 
+    pub fn rate(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.3}"), true)
+    }
+
+    pub fn money(&self, metric: &str) -> String {
+        self.format(metric, |x| format!("{x:.2}"), true)
+    }
+
     pub fn percent(&self, metric: &str) -> String {
         self.format(metric, |x| format!("{:.3} %", 100.0 * x), true)
     }

@@ -50,15 +50,22 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "  resolver queries {} · authoritative queries {} · events {}",
+        "  resolver queries {} · authoritative queries {} ({}/s{}) · events {}",
         fig.count(&t("resolver_queries")),
         fig.count(&t("authoritative_queries")),
+        fig.rate(&t("authoritative_queries_per_s")),
+        if fig.row(&t("query_cost_per_month")).is_some_and(|r| r.n > 0) {
+            format!(", {} a month", fig.money(&t("query_cost_per_month")))
+        } else {
+            String::new()
+        },
         fig.count(&t("events"))
     );
     let _ = writeln!(
         out,
-        "  false failovers {} · time answered away from a healthy primary {}",
+        "  false failovers {} ({} a day) · time answered away from a healthy primary {}",
         fig.count(&t("false_failovers")),
+        fig.rate(&t("false_failovers_per_day")),
         fig.seconds(&t("false_failover_s"))
     );
     if let Some(first) = report.run_results.first()

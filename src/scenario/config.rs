@@ -51,6 +51,7 @@ pub struct Config {
     pub health_checks: Vec<HealthCheckConfig>,
     pub name_server_count: u32,
     pub propagation_delay: Dist,
+    pub query_price_per_million: Option<f64>,
     pub records: Vec<RecordConfig>,
     pub pools: Vec<PoolConfig>,
     pub groups: Vec<GroupConfig>,
@@ -470,6 +471,12 @@ impl Validator<'_> {
             health_checks,
             name_server_count,
             propagation_delay: s.dns.propagation_delay.clone().unwrap_or(Dist::Fixed(0)),
+            query_price_per_million: match s.dns.query_price_per_million {
+                Some(p) if !p.is_finite() || p < 0.0 => {
+                    return Err(self.error("/dns/query_price_per_million", format!("expected a price >= 0, found {p}")));
+                }
+                p => p,
+            },
             records,
             pools,
             groups,

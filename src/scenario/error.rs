@@ -57,7 +57,22 @@ pub fn explain_serde_message(message: &str) -> String {
             format!("unknown {what} \"{found}\"{hint}; expected one of {listed}")
         };
     }
+    if let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))
+        && let Some((found, expected)) = rest.rsplit_once(", expected ")
+    {
+        return format!("expected {}, found {}", plain_type(expected), found.replace('`', "\""));
+    }
     message.replace('`', "\"")
+}
+
+/// Rust type names in serde messages, in words.
+fn plain_type(expected: &str) -> String {
+    match expected {
+        "i64" | "u64" | "i32" | "u32" | "usize" => "an integer".into(),
+        "f64" | "f32" => "a number".into(),
+        "a boolean" | "bool" => "true or false".into(),
+        other => other.replace('`', "\""),
+    }
 }
 
 /// " (did you mean \"x\"?)" when a candidate is close to `found`, else "".
@@ -122,6 +137,18 @@ mod tests {
         );
         let text = explain_serde_message("unknown variant `htp`, expected one of `http`, `tcp`");
         assert!(text.starts_with("unknown value \"htp\" (did you mean \"http\"?)"), "{text}");
+    }
+
+    #[test]
+    fn rewrites_serde_type_errors() {
+        assert_eq!(
+            explain_serde_message("invalid type: string \"three\", expected i64"),
+            "expected an integer, found string \"three\""
+        );
+        assert_eq!(
+            explain_serde_message("invalid type: floating point `1.5`, expected i64"),
+            "expected an integer, found floating point \"1.5\""
+        );
     }
 
     #[test]

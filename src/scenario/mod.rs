@@ -184,6 +184,10 @@ pub struct Dns {
     #[serde(default)]
     pub propagation_delay: Option<Dist>,
     pub records: BTreeMap<String, Record>,
+    /// Price of a million authoritative queries (Route 53 standard queries: 0.40 USD), to
+    /// estimate the monthly cost of the query volume the resolvers send.
+    #[serde(default)]
+    pub query_price_per_million: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

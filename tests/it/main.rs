@@ -9,3 +9,4 @@ mod scenarios;
 mod steady_start;
 mod support;
 mod swarm;
+mod sweeps;

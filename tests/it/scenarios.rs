@@ -95,6 +95,18 @@ fn lesson(name: &str, run: &RunResult) {
             let p50 = |g: &str| e.groups[g].client_failover_s.p50.unwrap();
             assert!(p50("behind-clamping") > p50("behind-honest") + 100.0);
         }
+        "probe-loss-tuning" => {
+            let e = episode(run, "primary");
+            assert!(e.detection_s.unwrap() > 70.0, "the standard check is slow to detect");
+            assert_eq!(run.totals.false_failovers, 0, "threshold 3 at 30 s rides out the blips");
+            assert!(run.health_checks["hc-primary"].probes_failed > 100, "blips and background loss fail probes");
+        }
+        "ttl-tuning" => {
+            let cost = run.totals.query_cost_per_month.expect("the scenario sets a query price");
+            assert!(cost > 0.0 && run.totals.authoritative_queries_per_s > 0.0);
+            let e = episode(run, "primary");
+            assert!(e.client_failover_s.p99.unwrap() > e.detection_s.unwrap() + 30.0, "clients wait out the 60 s TTL");
+        }
         other => panic!("bundled scenario {other} has no lesson check; add one"),
     }
 }

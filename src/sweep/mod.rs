@@ -1,0 +1,590 @@
+//! Parameter sweeps: a grid over JSON Pointers into a base scenario, `runs` replications
+//! per point with common random numbers, shards for cluster array jobs, and tuning.
+//!
+//! This file owns the sweep file and its validation into a `Sweep`: every point's
+//! scenario is built and checked before anything runs. `run.rs` executes, `tune.rs`
+//! recommends, `output.rs` renders results.
+
+pub mod output;
+pub mod run;
+pub mod tune;
+
+use crate::scenario::error::{did_you_mean, pointer as make_pointer};
+use crate::scenario::values::describe;
+use crate::scenario::{self, Config, ScenarioError};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Default largest grid; a sweep file may raise it with `max_points`, up to `POINTS_MAX`.
+pub const POINTS_DEFAULT_MAX: u64 = 10_000;
+pub const POINTS_MAX: u64 = 1_000_000;
+/// Values one range may expand into.
+pub const RANGE_VALUES_MAX: u64 = 100_000;
+
+/// A sweep file: a base scenario, parameters to vary, replications per point.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepFile {
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Output goes to `out/<name>/`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The base scenario, relative to this file.
+    pub scenario: String,
+    /// Replications per point; every point uses the same replication seeds.
+    pub runs: i64,
+    /// JSON Pointer into the scenario → a list of values, `{"from", "to", "step"}` (numbers
+    /// or durations), or `{"values": [...], "labels": [...]}`.
+    pub parameters: BTreeMap<String, Value>,
+    /// Figures shown in the Markdown table and plotted (JSON Pointers into a run result,
+    /// e.g. "/episodes/0/client_failover_s/p99"). Default: a standard set.
+    #[serde(default)]
+    pub metrics: Option<Vec<String>>,
+    /// Which parameters go on the heatmap axes (default: the first two, facets by the third).
+    #[serde(default)]
+    pub plot: Option<PlotAxes>,
+    /// What `fosim tune` optimises.
+    #[serde(default)]
+    pub objective: Option<Objective>,
+    /// Refuse grids larger than this (default 10000).
+    #[serde(default)]
+    pub max_points: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlotAxes {
+    pub x: String,
+    #[serde(default)]
+    pub y: Option<String>,
+    #[serde(default)]
+    pub facet: Option<String>,
+}
+
+/// Minimise a figure subject to bounds on others.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Objective {
+    /// The figure to minimise, e.g. "/episodes/0/client_failover_s/p99".
+    pub minimize: String,
+    #[serde(default)]
+    pub subject_to: Vec<Constraint>,
+    /// A swept parameter that describes the situation rather than a setting (e.g. the client
+    /// mix): recommend the best point separately for each of its values.
+    #[serde(default)]
+    pub for_each: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    pub metric: String,
+    /// The figure's mean across runs must be at most this.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// The figure's mean across runs must be at least this.
+    #[serde(default)]
+    pub min: Option<f64>,
+}
+
+/// The figures shown when a sweep file names none.
+pub const DEFAULT_METRICS: [&str; 5] = [
+    "/episodes/0/detection_s",
+    "/episodes/0/client_failover_s/p99",
+    "/totals/availability",
+    "/totals/false_failovers_per_day",
+    "/totals/authoritative_queries_per_s",
+];
+
+/// One swept parameter, validated.
+#[derive(Clone, Debug)]
+pub struct Parameter {
+    pub pointer: String,
+    /// Short, unique display name.
+    pub name: String,
+    pub values: Vec<Value>,
+    /// How each value is shown (its label, or its JSON).
+    pub labels: Vec<String>,
+}
+
+/// A validated sweep: the grid and a config per point.
+pub struct Sweep {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub source: Value,
+    pub base_source: Value,
+    pub base: Config,
+    pub runs: u32,
+    pub parameters: Vec<Parameter>,
+    /// Value index of each parameter, per point, in canonical order.
+    pub points: Vec<Vec<usize>>,
+    pub configs: Vec<Config>,
+    pub metrics: Vec<String>,
+    pub plot: Option<PlotAxes>,
+    pub objective: Option<Objective>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    File(#[from] ScenarioError),
+    #[error("{file}: at {at}: {message}")]
+    Invalid { file: PathBuf, at: String, message: String },
+}
+
+fn invalid(file: &Path, at: impl Into<String>, message: impl Into<String>) -> SweepError {
+    SweepError::Invalid { file: file.to_owned(), at: at.into(), message: message.into() }
+}
+
+/// Reads and validates a sweep file and its base scenario, building every point's config.
+pub fn load(path: &Path) -> Result<Sweep, SweepError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+        file: path.to_owned(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound { "no such file".into() } else { e.to_string() },
+    })?;
+    let source: Value = serde_json::from_str(&text).map_err(|e| ScenarioError::Syntax {
+        file: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let sweep: SweepFile = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        ScenarioError::Field {
+            file: path.to_owned(),
+            pointer: format!("/{}", at.replace('.', "/")),
+            line: inner.line(),
+            column: inner.column(),
+            message: crate::scenario::error::explain_serde_message(
+                inner.to_string().split(" at line ").next().unwrap_or_default(),
+            ),
+        }
+    })?;
+    build(path, sweep, source)
+}
+
+fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, SweepError> {
+    let scenario_path = path.parent().unwrap_or(Path::new(".")).join(&sweep.scenario);
+    let (parsed, base_source) = scenario::config::load(&scenario_path)?;
+    let base = scenario::config::build(&parsed, &scenario_path)?;
+    if sweep.name.is_empty()
+        || !sweep.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || sweep.name.starts_with('.')
+    {
+        return Err(invalid(
+            path,
+            "/name",
+            format!("expected a name usable as a directory name, found \"{}\"", sweep.name),
+        ));
+    }
+    if !(1..=i64::from(crate::simulate::RUNS_MAX)).contains(&sweep.runs) {
+        return Err(invalid(
+            path,
+            "/runs",
+            format!("expected from 1 to {} runs per point, found {}", crate::simulate::RUNS_MAX, sweep.runs),
+        ));
+    }
+    if sweep.parameters.is_empty() {
+        return Err(invalid(path, "/parameters", "expected at least one parameter to sweep, found none"));
+    }
+    let mut parameters = Vec::new();
+    for (pointer, spec) in &sweep.parameters {
+        let at = format!("/parameters/{}", pointer.replace('~', "~0").replace('/', "~1"));
+        let (values, labels) = parameter_values(path, &at, spec)?;
+        check_pointer(path, &at, &base_source, pointer)?;
+        parameters.push(Parameter { pointer: pointer.clone(), name: String::new(), values, labels });
+    }
+    name_parameters(&mut parameters);
+
+    let max_points = match sweep.max_points {
+        None => POINTS_DEFAULT_MAX,
+        Some(m) if m >= 1 && m as u64 <= POINTS_MAX => m as u64,
+        Some(m) => return Err(invalid(path, "/max_points", format!("expected from 1 to {POINTS_MAX}, found {m}"))),
+    };
+    let count = parameters.iter().try_fold(1u64, |n, p| n.checked_mul(p.values.len() as u64)).unwrap_or(u64::MAX);
+    if count > max_points {
+        let sizes: Vec<String> = parameters.iter().map(|p| format!("{} {}", p.values.len(), p.name)).collect();
+        return Err(invalid(
+            path,
+            "/parameters",
+            format!(
+                "the grid has {count} points ({}), more than max_points = {max_points}; narrow a parameter or raise max_points (at most {POINTS_MAX})",
+                sizes.join(" × ")
+            ),
+        ));
+    }
+    let points = grid(&parameters);
+    let mut configs = Vec::with_capacity(points.len());
+    for point in &points {
+        configs.push(point_config(path, &base_source, &parameters, point)?);
+    }
+    let metrics: Vec<String> =
+        sweep.metrics.clone().unwrap_or_else(|| DEFAULT_METRICS.iter().map(|m| m.to_string()).collect());
+    if let Some(axes) = &sweep.plot {
+        for (field, axis) in [("x", Some(&axes.x)), ("y", axes.y.as_ref()), ("facet", axes.facet.as_ref())] {
+            if let Some(axis) = axis {
+                swept(path, &format!("/plot/{field}"), &parameters, axis)?;
+            }
+        }
+    }
+    Ok(Sweep {
+        file: path.to_owned(),
+        name: sweep.name,
+        description: sweep.description,
+        source,
+        base_source,
+        base,
+        runs: sweep.runs as u32,
+        parameters,
+        points,
+        configs,
+        metrics,
+        plot: sweep.plot,
+        objective: sweep.objective,
+    })
+}
+
+/// Checks that `pointer` names one of the swept parameters.
+pub(crate) fn swept(file: &Path, at: &str, parameters: &[Parameter], pointer: &str) -> Result<(), SweepError> {
+    if parameters.iter().any(|p| p.pointer == pointer) {
+        return Ok(());
+    }
+    let known: Vec<&str> = parameters.iter().map(|p| p.pointer.as_str()).collect();
+    Err(invalid(
+        file,
+        at,
+        format!(
+            "\"{pointer}\" is not a swept parameter{}; the parameters are {}",
+            did_you_mean(pointer, &known),
+            known.join(", ")
+        ),
+    ))
+}
+
+/// A parameter's values and their labels, from a list, a range or labelled values.
+fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<(Vec<Value>, Vec<String>), SweepError> {
+    let (values, labels) = match spec {
+        Value::Array(values) => (values.clone(), None),
+        Value::Object(map) if map.contains_key("values") => {
+            if let Some(extra) = map.keys().find(|k| *k != "values" && *k != "labels") {
+                return Err(invalid(
+                    file,
+                    format!("{at}/{extra}"),
+                    format!("unknown field \"{extra}\"; expected \"values\" and optional \"labels\""),
+                ));
+            }
+            let values = map["values"]
+                .as_array()
+                .cloned()
+                .ok_or_else(|| invalid(file, format!("{at}/values"), "expected a list of values"))?;
+            let labels = match map.get("labels") {
+                None => None,
+                Some(Value::Array(labels)) if labels.len() == values.len() && labels.iter().all(Value::is_string) => {
+                    Some(labels.iter().map(|l| l.as_str().unwrap_or_default().to_owned()).collect())
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        file,
+                        format!("{at}/labels"),
+                        format!("expected {} strings, one per value", values.len()),
+                    ));
+                }
+            };
+            (values, labels)
+        }
+        Value::Object(map) if map.contains_key("from") || map.contains_key("to") || map.contains_key("step") => {
+            (range(file, at, map)?, None)
+        }
+        other => {
+            return Err(invalid(
+                file,
+                at,
+                format!(
+                    "expected a list of values, {{\"from\": …, \"to\": …, \"step\": …}} or {{\"values\": […], \"labels\": […]}}, found {}",
+                    describe(other)
+                ),
+            ));
+        }
+    };
+    if values.is_empty() {
+        return Err(invalid(file, at, "expected at least one value, found an empty list"));
+    }
+    let labels = labels.unwrap_or_else(|| values.iter().map(label).collect());
+    Ok((values, labels))
+}
+
+/// How a value reads in a table: strings bare, everything else as compact JSON.
+fn label(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Expands `{"from", "to", "step"}` over numbers or durations (duration strings give
+/// duration strings, so the values read as the user wrote them).
+fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<Vec<Value>, SweepError> {
+    if let Some(extra) = map.keys().find(|k| !["from", "to", "step"].contains(&k.as_str())) {
+        return Err(invalid(
+            file,
+            format!("{at}/{extra}"),
+            format!("unknown field \"{extra}\" in a range; expected from, to, step"),
+        ));
+    }
+    let get = |key: &str| {
+        map.get(key).ok_or_else(|| invalid(file, format!("{at}/{key}"), format!("a range needs \"{key}\"")))
+    };
+    let (from, to, step) = (get("from")?, get("to")?, get("step")?);
+    let durations = [from, to, step].iter().any(|v| v.is_string());
+    let number = |key: &str, v: &Value| -> Result<f64, SweepError> {
+        if durations {
+            crate::scenario::values::Duration::deserialize(v.clone())
+                .map(|d| d.us() as f64)
+                .map_err(|e| invalid(file, format!("{at}/{key}"), e.to_string()))
+        } else {
+            v.as_f64().ok_or_else(|| {
+                invalid(file, format!("{at}/{key}"), format!("expected a number, found {}", describe(v)))
+            })
+        }
+    };
+    let (a, b, s) = (number("from", from)?, number("to", to)?, number("step", step)?);
+    if s <= 0.0 || !s.is_finite() {
+        return Err(invalid(file, format!("{at}/step"), format!("expected a positive step, found {step}")));
+    }
+    if b < a {
+        return Err(invalid(file, format!("{at}/to"), format!("expected to >= from, found {to} < {from}")));
+    }
+    let count = ((b - a) / s + 1e-9).floor() as u64 + 1;
+    if count > RANGE_VALUES_MAX {
+        return Err(invalid(file, at, format!("the range has {count} values, more than {RANGE_VALUES_MAX}")));
+    }
+    let integers = !durations && [from, step].iter().all(|v| v.is_i64() || v.is_u64());
+    Ok((0..count)
+        .map(|i| {
+            let x = a + i as f64 * s;
+            if durations {
+                Value::String(crate::time::format_duration(x.round() as u64))
+            } else if integers {
+                Value::from(x.round() as i64)
+            } else {
+                // Rounded to 12 significant digits so that 0.1 + 2·0.1 reads 0.3.
+                Value::from(format!("{x:.12e}").parse::<f64>().unwrap_or(x))
+            }
+        })
+        .collect())
+}
+
+/// The parent of the pointer must exist in the base scenario (the field itself may be
+/// absent and defaulted there); the scenario checks the rest when each point is built.
+fn check_pointer(file: &Path, at: &str, base: &Value, pointer: &str) -> Result<(), SweepError> {
+    if !pointer.starts_with('/') || pointer.len() < 2 {
+        return Err(invalid(
+            file,
+            at,
+            format!("expected a JSON Pointer such as \"/health_checks/hc/failure_threshold\", found \"{pointer}\""),
+        ));
+    }
+    let segments: Vec<String> = pointer[1..].split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    let mut node = base;
+    for (i, segment) in segments[..segments.len() - 1].iter().enumerate() {
+        let so_far = make_pointer(&segments[..=i]);
+        node = match node {
+            Value::Object(map) => map.get(segment).ok_or_else(|| {
+                let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                invalid(
+                    file,
+                    at,
+                    format!(
+                        "unknown pointer: the scenario has no \"{so_far}\"{}; at that level it has {}",
+                        did_you_mean(segment, &keys),
+                        if keys.is_empty() { "nothing".to_owned() } else { keys.join(", ") }
+                    ),
+                )
+            })?,
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)).ok_or_else(|| {
+                invalid(file, at, format!("unknown pointer: \"{so_far}\" is not an index of a list of {}", items.len()))
+            })?,
+            other => {
+                return Err(invalid(
+                    file,
+                    at,
+                    format!("unknown pointer: \"{so_far}\" is inside {}, not an object", describe(other)),
+                ));
+            }
+        };
+    }
+    if !(node.is_object() || node.is_array()) {
+        return Err(invalid(
+            file,
+            at,
+            format!("unknown pointer: the parent of \"{pointer}\" is {}, not an object", describe(node)),
+        ));
+    }
+    Ok(())
+}
+
+/// Short unique names: the last pointer segment, lengthened where two would clash.
+fn name_parameters(parameters: &mut [Parameter]) {
+    let segments: Vec<Vec<&str>> = parameters.iter().map(|p| p.pointer[1..].split('/').collect()).collect();
+    let mut depth = vec![1usize; parameters.len()];
+    loop {
+        let names: Vec<String> =
+            segments.iter().zip(&depth).map(|(s, &d)| s[s.len() - d.min(s.len())..].join(".")).collect();
+        let mut clashed = false;
+        for i in 0..names.len() {
+            if names.iter().filter(|n| **n == names[i]).count() > 1 && depth[i] < segments[i].len() {
+                depth[i] += 1;
+                clashed = true;
+            }
+        }
+        if !clashed {
+            for (p, n) in parameters.iter_mut().zip(names) {
+                p.name = n;
+            }
+            return;
+        }
+    }
+}
+
+/// The cartesian product in canonical order: parameters sorted by pointer, the last
+/// varying fastest; values in the order the file lists them.
+fn grid(parameters: &[Parameter]) -> Vec<Vec<usize>> {
+    let mut points = vec![Vec::new()];
+    for p in parameters {
+        points = points
+            .into_iter()
+            .flat_map(|prefix: Vec<usize>| {
+                (0..p.values.len()).map(move |v| {
+                    let mut point = prefix.clone();
+                    point.push(v);
+                    point
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// The base scenario with a point's values written at their pointers.
+pub fn point_source(base: &Value, parameters: &[Parameter], point: &[usize]) -> Value {
+    let mut source = base.clone();
+    for (p, &v) in parameters.iter().zip(point) {
+        let (parent, key) = p.pointer.rsplit_once('/').expect("pointers start with '/'");
+        let key = key.replace("~1", "/").replace("~0", "~");
+        match source.pointer_mut(parent) {
+            Some(Value::Object(map)) => {
+                map.insert(key, p.values[v].clone());
+            }
+            Some(Value::Array(items)) => match key.parse::<usize>() {
+                Ok(i) if i < items.len() => items[i] = p.values[v].clone(),
+                _ => items.push(p.values[v].clone()),
+            },
+            _ => unreachable!("pointer parents are checked when the sweep is loaded"),
+        }
+    }
+    source
+}
+
+fn point_config(file: &Path, base: &Value, parameters: &[Parameter], point: &[usize]) -> Result<Config, SweepError> {
+    let source = point_source(base, parameters, point);
+    let describe_point = || -> String {
+        parameters
+            .iter()
+            .zip(point)
+            .map(|(p, &v)| format!("{} = {}", p.name, p.labels[v]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let blame = |at: &str| -> String {
+        parameters
+            .iter()
+            .zip(point)
+            .filter(|(p, _)| at.starts_with(&p.pointer) || p.pointer.starts_with(at))
+            .map(|(p, &v)| format!("parameter {} = {}", p.pointer, p.labels[v]))
+            .next()
+            .unwrap_or_else(|| format!("the point {}", describe_point()))
+    };
+    let scenario_file = Path::new("scenario");
+    let parsed = crate::scenario::config::parse(scenario_file, &source.to_string())
+        .and_then(|(parsed, _)| crate::scenario::config::build(&parsed, scenario_file));
+    parsed.map_err(|e| {
+        let (at, message) = match &e {
+            ScenarioError::Field { pointer, message, .. } | ScenarioError::Invalid { pointer, message, .. } => {
+                (pointer.clone(), message.clone())
+            }
+            other => (String::new(), other.to_string()),
+        };
+        invalid(file, "/parameters", format!("{} gives an invalid scenario: at {at}: {message}", blame(&at)))
+    })
+}
+
+impl Sweep {
+    /// "interval = 10s, threshold = 3" for a point.
+    pub fn describe_point(&self, point: usize) -> String {
+        self.parameters
+            .iter()
+            .zip(&self.points[point])
+            .map(|(p, &v)| format!("{} = {}", p.name, p.labels[v]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ranges_expand_numbers_and_durations() {
+        let file = Path::new("s.json");
+        let map = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            range(file, "/p", &map(json!({"from": 1, "to": 5, "step": 2}))).unwrap(),
+            vec![json!(1), json!(3), json!(5)]
+        );
+        assert_eq!(
+            range(file, "/p", &map(json!({"from": 0.1, "to": 0.3, "step": 0.1}))).unwrap(),
+            vec![json!(0.1), json!(0.2), json!(0.3)]
+        );
+        assert_eq!(
+            range(file, "/p", &map(json!({"from": "10s", "to": "1m", "step": "25s"}))).unwrap(),
+            vec![json!("10s"), json!("35s"), json!("1m")]
+        );
+        assert!(range(file, "/p", &map(json!({"from": 1, "to": 5, "step": 0}))).is_err());
+        assert!(range(file, "/p", &map(json!({"from": 5, "to": 1, "step": 1}))).is_err());
+    }
+
+    #[test]
+    fn the_grid_is_canonical_last_parameter_fastest() {
+        let p = |n: usize| Parameter {
+            pointer: format!("/p{n}"),
+            name: String::new(),
+            values: vec![Value::Null; n],
+            labels: vec![],
+        };
+        assert_eq!(grid(&[p(2), p(3)]), vec![vec![0, 0], vec![0, 1], vec![0, 2], vec![1, 0], vec![1, 1], vec![1, 2]]);
+    }
+
+    #[test]
+    fn names_are_short_and_unique() {
+        let p =
+            |pointer: &str| Parameter { pointer: pointer.into(), name: String::new(), values: vec![], labels: vec![] };
+        let mut ps = vec![
+            p("/health_checks/a/failure_threshold"),
+            p("/health_checks/b/failure_threshold"),
+            p("/dns/records/x/ttl"),
+        ];
+        name_parameters(&mut ps);
+        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a.failure_threshold", "b.failure_threshold", "ttl"]);
+    }
+}

@@ -55,6 +55,20 @@ pub enum Command {
         /// The sweep's output directory, e.g. out/interval-threshold.
         dir: PathBuf,
     },
+    /// Benchmarks: the bundled small and large scenarios, with wall time, events and requests
+    /// per second, peak memory, and a bare-heap yardstick at the same queue size.
+    Bench(BenchArgs),
+    /// One benchmark measurement in a fresh process (used by `bench`).
+    #[command(hide = true)]
+    BenchOne {
+        scenario: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        runs: u32,
+        #[arg(long)]
+        exact_requests: bool,
+        #[arg(long, default_value_t = 1.0)]
+        rate_scale: f64,
+    },
     /// Redraw the plots and report.html of a saved run directory, without simulating.
     Plot {
         /// A directory written by `fosim run` (holding report.json and the CSVs).
@@ -84,6 +98,10 @@ pub struct RunArgs {
     /// Skip the plots and report.html (only numbers).
     #[arg(long)]
     pub no_plots: bool,
+    /// Simulate every request as its own event instead of aggregating the requests that
+    /// change nothing (slower; the reference the aggregated model is tested against).
+    #[arg(long)]
+    pub exact_requests: bool,
 }
 
 #[derive(clap::Args)]
@@ -103,6 +121,19 @@ fn parse_shard(text: &str) -> Result<fosim::sweep::run::Shard, String> {
     fosim::sweep::run::Shard::parse(text)
 }
 
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Scenario files to measure (default: scenarios/bench/small.json and large.json).
+    #[arg(long = "scenario")]
+    pub scenarios: Vec<PathBuf>,
+    /// Simulate every request as its own event.
+    #[arg(long)]
+    pub exact_requests: bool,
+    /// Skip the extra measurements (doubled request rate; runs on 1 vs all threads).
+    #[arg(long)]
+    pub quick: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
     Text,
@@ -120,6 +151,8 @@ pub fn main(cli: Cli) -> Result<()> {
             sweep(&args, Some(objective))
         }
         Command::Merge { dir } => merge(&dir),
+        Command::Bench(args) => bench(&args),
+        Command::BenchOne { scenario, runs, exact_requests, rate_scale } => bench_one(&scenario, runs, exact_requests, rate_scale),
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
             Ok(())
@@ -154,7 +187,7 @@ fn run(args: RunArgs) -> Result<()> {
         done[replication as usize] = fraction;
         bar.set_position((done.iter().sum::<f64>() * 1000.0) as u64);
     };
-    let report = fosim::simulate::simulate(&config, &source, args.runs, &progress)
+    let report = fosim::simulate::simulate(&config, &source, args.runs, args.exact_requests, &progress)
         .with_context(|| format!("{}: seed {}", args.scenario.display(), config.seed))?;
     bar.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
@@ -343,6 +376,135 @@ fn merge(dir: &Path) -> Result<()> {
     }
     let results = fosim::sweep::run::merge(shards)?;
     finish_sweep(dir, &results)
+}
+
+/// One measurement, printed as a JSON line for `bench` to read.
+fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> Result<()> {
+    let (mut config, _) = load(path, None)?;
+    for g in &mut config.groups {
+        g.requests_per_s *= rate_scale;
+    }
+    let started = Instant::now();
+    let outputs: Vec<fosim::model::RunOutput> = {
+        use rayon::prelude::*;
+        (0..runs)
+            .into_par_iter()
+            .map(|r| fosim::model::run(&config, r, fosim::model::RunOptions { trace: false, exact_requests }, &mut |_| {}))
+            .collect::<Result<_, _>>()?
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let line = serde_json::json!({
+        "name": config.name,
+        "runs": runs,
+        "exact_requests": exact_requests,
+        "rate_scale": rate_scale,
+        "wall_s": wall_s,
+        "events": outputs.iter().map(|o| o.result.totals.events).sum::<u64>(),
+        "requests": outputs.iter().map(|o| o.result.totals.requests).sum::<u64>(),
+        "pending_peak": outputs.iter().map(|o| o.pending_peak).max().unwrap_or(0),
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+/// The process's peak resident memory (VmHWM), where the kernel reports it.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
+    Some(kib * 1024)
+}
+
+fn measure(args: &[String], threads: Option<usize>) -> Result<serde_json::Value> {
+    let exe = std::env::current_exe().context("cannot find the fosim executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("bench-one").args(args);
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t.to_string());
+    }
+    let output = cmd.output().context("cannot start a benchmark process")?;
+    if !output.status.success() {
+        bail!("benchmark {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+fn bench(args: &BenchArgs) -> Result<()> {
+    let scenarios = if args.scenarios.is_empty() {
+        vec![PathBuf::from("scenarios/bench/small.json"), PathBuf::from("scenarios/bench/large.json")]
+    } else {
+        args.scenarios.clone()
+    };
+    let mode = if args.exact_requests { vec!["--exact-requests".to_owned()] } else { Vec::new() };
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    println!("mode: {}", if args.exact_requests { "exact requests (one event per request)" } else { "aggregated requests (default)" });
+    println!(
+        "{:<14} {:>9} {:>13} {:>11} {:>14} {:>9} {:>10} {:>13} {:>13} {:>8} {:>8}",
+        "scenario", "wall s", "events", "M events/s", "M requests/s", "peak MiB", "queue", "heap M ops/s", "engine M/s", "model/heap", "engine/heap"
+    );
+    for path in &scenarios {
+        let mut a = vec![path.display().to_string()];
+        a.extend(mode.iter().cloned());
+        let m = measure(&a, None)?;
+        let (wall, events, requests) = (f(&m, "wall_s"), f(&m, "events"), f(&m, "requests"));
+        let size = (m["pending_peak"].as_u64().unwrap_or(1) as usize).max(1);
+        let ops = (events as u64).clamp(1_000_000, 20_000_000);
+        let started = Instant::now();
+        let checksum = fosim::bench::heap_hold(size, ops, 1);
+        let heap_rate = ops as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let checksum = checksum ^ fosim::bench::engine_hold(size, ops, 1);
+        let engine_rate = ops as f64 / started.elapsed().as_secs_f64();
+        std::hint::black_box(checksum);
+        let model_rate = events / wall;
+        println!(
+            "{:<14} {:>9.2} {:>13} {:>11.2} {:>14.1} {:>9.0} {:>10} {:>13.2} {:>13.2} {:>8.2} {:>8.2}",
+            m["name"].as_str().unwrap_or("?"),
+            wall,
+            report::summary::thousands(events as u64),
+            model_rate / 1e6,
+            requests / wall / 1e6,
+            f(&m, "peak_rss_bytes") / (1u64 << 20) as f64,
+            size,
+            heap_rate / 1e6,
+            engine_rate / 1e6,
+            model_rate / heap_rate,
+            engine_rate / heap_rate
+        );
+    }
+    if args.quick {
+        return Ok(());
+    }
+    if let Some(large) = scenarios.iter().find(|p| p.to_string_lossy().contains("large")) {
+        let mut a = vec![large.display().to_string(), "--rate-scale".into(), "2".into()];
+        a.extend(mode.iter().cloned());
+        let doubled = measure(&a, None)?;
+        let mut a = vec![large.display().to_string()];
+        a.extend(mode.iter().cloned());
+        let base = measure(&a, None)?;
+        println!(
+            "doubling every request rate in {}: {:.2} s → {:.2} s wall ({:+.1} %)",
+            large.display(),
+            f(&base, "wall_s"),
+            f(&doubled, "wall_s"),
+            100.0 * (f(&doubled, "wall_s") / f(&base, "wall_s") - 1.0)
+        );
+    }
+    if let Some(small) = scenarios.iter().find(|p| p.to_string_lossy().contains("small")) {
+        let mut a = vec![small.display().to_string(), "--runs".into(), "8".into()];
+        a.extend(mode.iter().cloned());
+        let one = measure(&a, Some(1))?;
+        let all = measure(&a, None)?;
+        println!(
+            "--runs 8 of {}: {:.2} s on 1 thread, {:.2} s on {} threads ({:.2}× faster)",
+            small.display(),
+            f(&one, "wall_s"),
+            f(&all, "wall_s"),
+            rayon::current_num_threads(),
+            f(&one, "wall_s") / f(&all, "wall_s")
+        );
+    }
+    Ok(())
 }
 
 /// `fosim plot`: rebuilds the report with its trace from the saved files and redraws.

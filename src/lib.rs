@@ -4,6 +4,7 @@
 //! `model` (world + `engine`) → `metrics` recorders → `report::Report` → renderers → files.
 //! See ARCHITECTURE.md for the map.
 
+pub mod bench;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -20,12 +20,16 @@ pub fn simulate(
     config: &Config,
     source: &serde_json::Value,
     runs: u32,
+    exact_requests: bool,
     progress: &(dyn Fn(u32, f64) + Sync),
 ) -> Result<Report, RunError> {
     assert!((1..=RUNS_MAX).contains(&runs), "runs validated by the caller");
     let outputs: Vec<model::RunOutput> = (0..runs)
         .into_par_iter()
-        .map(|replication| model::run(config, replication, replication == 0, &mut |f| progress(replication, f)))
+        .map(|replication| {
+            let options = model::RunOptions { trace: replication == 0, exact_requests };
+            model::run(config, replication, options, &mut |f| progress(replication, f))
+        })
         .collect::<Result<_, _>>()?;
     let mut trace = None;
     let mut run_results = Vec::with_capacity(outputs.len());

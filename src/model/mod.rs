@@ -52,6 +52,8 @@ pub enum Event {
 pub struct RunOutput {
     pub result: RunResult,
     pub trace: Option<RunTrace>,
+    /// The most events pending at once (for benchmarks).
+    pub pending_peak: usize,
 }
 
 /// Detail kept for the first replication: timeline, per-client rows, status histories.
@@ -82,14 +84,24 @@ struct World<'c> {
     changes: Vec<dns::AnswerChange>,
 }
 
+/// How a replication runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Keep the timeline, per-client rows and status histories.
+    pub trace: bool,
+    /// Simulate every request as its own event (the oracle for aggregated requests).
+    pub exact_requests: bool,
+}
+
 /// Runs replication `replication` of the scenario. `progress` is told the fraction of
 /// simulated time done, now and then.
 pub fn run(
     config: &Config,
     replication: u32,
-    trace: bool,
+    options: RunOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<RunOutput, RunError> {
+    let trace = options.trace;
     let seed = rng::replication_seed(config.seed, replication);
     let (mut world, mut engine) = World::new(config, seed, trace)?;
     let end_us = config.end_us();
@@ -117,7 +129,8 @@ pub fn run(
         checkers: health.checkers.iter().map(|c| (c.check, c.region, c.index_in_region)).collect(),
     });
     let result = finished.result;
-    Ok(RunOutput { result, trace })
+    let pending_peak = engine.pending_peak();
+    Ok(RunOutput { result, trace, pending_peak })
 }
 
 impl<'c> World<'c> {

@@ -125,7 +125,7 @@ pub fn figure(run: &RunResult, pointer: &str) -> Option<f64> {
 /// Checks that every tracked figure exists, on one run of the base scenario, before the
 /// whole grid is run; suggests the closest figure otherwise.
 pub fn check_metrics(sweep: &Sweep) -> Result<(), super::SweepError> {
-    let probe = model::run(&sweep.base, 0, false, &mut |_| {})
+    let probe = model::run(&sweep.base, 0, model::RunOptions::default(), &mut |_| {})
         .map_err(|e| super::invalid(&sweep.file, "/scenario", e.to_string()))?
         .result;
     let rows = summary::summarise(std::slice::from_ref(&probe));
@@ -171,7 +171,7 @@ fn run_point(
 ) -> Result<PointResult, RunError> {
     let results: Vec<RunResult> = (0..runs)
         .into_par_iter()
-        .map(|r| model::run(config, r, false, &mut |_| {}).map(|o| o.result))
+        .map(|r| model::run(config, r, model::RunOptions::default(), &mut |_| {}).map(|o| o.result))
         .collect::<Result<_, _>>()?;
     let per_run = tracked.iter().map(|m| (m.clone(), results.iter().map(|r| figure(r, m)).collect())).collect();
     Ok(PointResult { index, values, summary: summary::summarise(&results), per_run })

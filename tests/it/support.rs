@@ -13,7 +13,7 @@ pub fn config_from(json: &serde_json::Value) -> Config {
 
 pub fn simulate(json: &serde_json::Value, runs: u32) -> Report {
     let config = config_from(json);
-    fosim::simulate::simulate(&config, json, runs, &|_, _| {}).expect("the run succeeds")
+    fosim::simulate::simulate(&config, json, runs, false, &|_, _| {}).expect("the run succeeds")
 }
 
 pub struct Sample {

@@ -152,7 +152,9 @@ pub fn main(cli: Cli) -> Result<()> {
         }
         Command::Merge { dir } => merge(&dir),
         Command::Bench(args) => bench(&args),
-        Command::BenchOne { scenario, runs, exact_requests, rate_scale } => bench_one(&scenario, runs, exact_requests, rate_scale),
+        Command::BenchOne { scenario, runs, exact_requests, rate_scale } => {
+            bench_one(&scenario, runs, exact_requests, rate_scale)
+        }
         Command::Schema => {
             println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
             Ok(())
@@ -389,7 +391,9 @@ fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> R
         use rayon::prelude::*;
         (0..runs)
             .into_par_iter()
-            .map(|r| fosim::model::run(&config, r, fosim::model::RunOptions { trace: false, exact_requests }, &mut |_| {}))
+            .map(|r| {
+                fosim::model::run(&config, r, fosim::model::RunOptions { trace: false, exact_requests }, &mut |_| {})
+            })
             .collect::<Result<_, _>>()?
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -411,7 +415,14 @@ fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> R
 /// The process's peak resident memory (VmHWM), where the kernel reports it.
 fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
     Some(kib * 1024)
 }
 
@@ -437,10 +448,23 @@ fn bench(args: &BenchArgs) -> Result<()> {
     };
     let mode = if args.exact_requests { vec!["--exact-requests".to_owned()] } else { Vec::new() };
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
-    println!("mode: {}", if args.exact_requests { "exact requests (one event per request)" } else { "aggregated requests (default)" });
+    println!(
+        "mode: {}",
+        if args.exact_requests { "exact requests (one event per request)" } else { "aggregated requests (default)" }
+    );
     println!(
         "{:<14} {:>9} {:>13} {:>11} {:>14} {:>9} {:>10} {:>13} {:>13} {:>8} {:>8}",
-        "scenario", "wall s", "events", "M events/s", "M requests/s", "peak MiB", "queue", "heap M ops/s", "engine M/s", "model/heap", "engine/heap"
+        "scenario",
+        "wall s",
+        "events",
+        "M events/s",
+        "M requests/s",
+        "peak MiB",
+        "queue",
+        "heap M ops/s",
+        "engine M/s",
+        "model/heap",
+        "engine/heap"
     );
     for path in &scenarios {
         let mut a = vec![path.display().to_string()];

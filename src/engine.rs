@@ -19,14 +19,7 @@ impl<E> Engine<E> {
     /// `pending_max` bounds the queue: the model sizes it from the scenario, so going past
     /// it is a bug in the model, not a user error.
     pub fn new(pending_max: usize) -> Self {
-        Engine {
-            now: 0,
-            next_sequence: 0,
-            pending: RadixHeap::new(),
-            pending_max,
-            pending_peak: 0,
-            processed_count: 0,
-        }
+        Engine { now: 0, next_sequence: 0, pending: RadixHeap::new(), pending_max, pending_peak: 0, processed_count: 0 }
     }
 
     pub fn now(&self) -> SimTime {

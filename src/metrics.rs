@@ -27,6 +27,19 @@ struct RequestCounts {
     misrouted: u64,
 }
 
+/// Requests of one client to one endpoint: one request, or a batch counted in bulk.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch {
+    pub client: u32,
+    pub group: u16,
+    pub endpoint: u32,
+    pub from_us: SimTime,
+    pub requests: u64,
+    pub failed: u64,
+    /// When the first of them was sent, where a tracker needs it.
+    pub first_us: Option<SimTime>,
+}
+
 /// Clients of an open episode: those whose record names its endpoint.
 struct Tracker {
     endpoint: u32,
@@ -107,42 +120,104 @@ impl Recorder {
         }
     }
 
-    pub fn resolved(&mut self, now_us: SimTime) {
+    /// Client-to-resolver queries, counted after the warm-up.
+    pub fn resolved(&mut self, now_us: SimTime, count: u64) {
         if now_us >= self.measure_from_us {
-            self.resolver_queries += 1;
+            self.resolver_queries += count;
         }
+    }
+
+    pub fn measure_from_us(&self) -> SimTime {
+        self.measure_from_us
+    }
+
+    /// Start times of the episodes now tracking a group's clients: counted request batches
+    /// must not straddle them.
+    pub fn tracked_starts(&self, group: u16) -> impl Iterator<Item = SimTime> + '_ {
+        self.group_open[group as usize]
+            .iter()
+            .map(|&e| self.trackers[e as usize].as_ref().expect("open episodes have trackers").start_us)
+    }
+
+    /// Whether a batch of requests at `from_us` to a healthy endpoint needs the time of its
+    /// first request: when an open episode has not yet seen this client reach one.
+    pub fn needs_first_arrival(&self, client: u32, group: u16, from_us: SimTime) -> bool {
+        let g = group as usize;
+        let index_in_group = client - self.group_start[g];
+        self.group_open[g].iter().any(|&e| {
+            let tracker = self.trackers[e as usize].as_ref().expect("open episodes have trackers");
+            tracker.start_us <= from_us && tracker.state[(tracker.base[g] + index_in_group) as usize] >= WAITING
+        })
     }
 
     /// One request: `at_fault` lists the episodes its destination is inside.
     pub fn request(&mut self, now_us: SimTime, client: u32, group: u16, endpoint: u32, failed: bool, at_fault: &[u32]) {
-        let misrouted = !at_fault.is_empty();
         if let Some(timeline) = &mut self.timeline {
             timeline.request(now_us, client, endpoint, failed);
         }
-        if now_us < self.measure_from_us {
-            return;
+        if now_us >= self.measure_from_us {
+            self.count(
+                Batch {
+                    client,
+                    group,
+                    endpoint,
+                    from_us: now_us,
+                    requests: 1,
+                    failed: u64::from(failed),
+                    first_us: Some(now_us),
+                },
+                at_fault,
+            );
         }
-        let g = group as usize;
+    }
+
+    /// Requests counted in bulk over [from, to) (aggregated mode): `rate_per_us` and
+    /// `failure` give the timeline its expected counts; `batch` holds the drawn ones.
+    pub fn batch(&mut self, batch: Batch, to_us: SimTime, rate_per_us: f64, failure: f64, at_fault: &[u32]) {
+        debug_assert!(
+            batch.from_us >= self.measure_from_us || to_us <= self.measure_from_us,
+            "batches are split at the end of the warm-up"
+        );
+        if let Some(timeline) = &mut self.timeline {
+            timeline.batch(&batch, to_us, rate_per_us, failure);
+        }
+        if batch.from_us >= self.measure_from_us && batch.requests > 0 {
+            self.count(batch, at_fault);
+        }
+    }
+
+    fn count(&mut self, b: Batch, at_fault: &[u32]) {
+        let misrouted = !at_fault.is_empty();
+        let g = b.group as usize;
         let counts = &mut self.groups[g];
-        counts.requests += 1;
-        counts.failed += u64::from(failed);
-        counts.misrouted += u64::from(misrouted);
-        let index_in_group = client - self.group_start[g];
+        counts.requests += b.requests;
+        counts.failed += b.failed;
+        counts.misrouted += if misrouted { b.requests } else { 0 };
+        let index_in_group = b.client - self.group_start[g];
         for &e in &self.group_open[g] {
             let tracker = self.trackers[e as usize].as_mut().expect("open episodes have trackers");
+            if tracker.start_us > b.from_us {
+                continue;
+            }
             let slot = (tracker.base[g] + index_in_group) as usize;
             let state = &mut tracker.state[slot];
             if !misrouted {
-                if *state >= WAITING {
-                    *state = now_us - tracker.start_us;
+                // Batches of one client come in time order, but a forwarded client's batches
+                // to two endpoints cover the same span: keep the earliest.
+                match b.first_us {
+                    Some(first_us) if *state >= WAITING || first_us - tracker.start_us < *state => {
+                        *state = first_us - tracker.start_us;
+                    }
+                    None => assert!(*state < WAITING, "a batch that can fail a client over knows its first request"),
+                    Some(_) => {}
                 }
             } else if *state == INACTIVE {
                 *state = WAITING;
             }
-            if endpoint == tracker.endpoint {
-                tracker.misrouted[slot] += 1;
-                tracker.counts[g].0 += 1;
-                tracker.counts[g].1 += u64::from(failed);
+            if b.endpoint == tracker.endpoint {
+                tracker.misrouted[slot] += b.requests as u32;
+                tracker.counts[g].0 += b.requests;
+                tracker.counts[g].1 += b.failed;
             }
         }
     }
@@ -224,6 +299,7 @@ impl Recorder {
         }
         if let Some(timeline) = &mut self.timeline {
             timeline.advance(config.end_us(), config, health);
+            timeline.draw_batches(&mut crate::rng::stream(seed, "timeline"));
         }
         let logs = Logs::new(config, health, &self.answer_changes, episodes);
         let mut groups = BTreeMap::new();
@@ -564,6 +640,11 @@ impl<'a> Logs<'a> {
 struct Timeline {
     from_us: SimTime,
     bucket_us: SimTime,
+    /// Expected counts of requests counted in bulk, per `[row * endpoints + endpoint]`, for
+    /// successes and failures: partial-bucket amounts plus full-bucket rate steps, so that
+    /// a batch costs O(1) whatever its length.
+    expected_partial: [Vec<f64>; 2],
+    expected_rate_steps: [Vec<f64>; 2],
     next_boundary_us: SimTime,
     endpoint_count: usize,
     rows: Vec<TimelineRow>,
@@ -597,7 +678,10 @@ impl Timeline {
             let answer = crate::model::dns::failover_answer(r, |c| initial_health[c as usize]);
             name_servers_on[answer as usize] += u64::from(config.name_server_count);
         }
+        let cells = row_count * endpoint_count;
         Timeline {
+            expected_partial: [vec![0.0; cells], vec![0.0; cells]],
+            expected_rate_steps: [vec![0.0; cells + endpoint_count], vec![0.0; cells + endpoint_count]],
             from_us: config.warmup_us,
             bucket_us: config.timeline_bucket_us,
             next_boundary_us: config.warmup_us + config.timeline_bucket_us,
@@ -622,6 +706,62 @@ impl Timeline {
             let row = &mut self.rows[((now_us - self.from_us) / self.bucket_us) as usize];
             row.requests[endpoint as usize] += 1;
             row.requests_failed[endpoint as usize] += u64::from(failed);
+        }
+    }
+
+    /// A batch over [from, to) at `rate` requests per µs, a share `failure` of them failing.
+    fn batch(&mut self, b: &Batch, to_us: SimTime, rate: f64, failure: f64) {
+        if b.requests > 0 {
+            let last = &mut self.last_endpoint[b.client as usize];
+            if *last != b.endpoint {
+                self.clients_on[*last as usize] -= 1;
+                self.clients_on[b.endpoint as usize] += 1;
+                *last = b.endpoint;
+            }
+        }
+        if b.from_us < self.from_us || to_us <= b.from_us || rate <= 0.0 {
+            return;
+        }
+        let n = self.endpoint_count;
+        let e = b.endpoint as usize;
+        let (a, z) = (b.from_us - self.from_us, to_us - self.from_us);
+        let (first, last) = ((a / self.bucket_us) as usize, ((z - 1) / self.bucket_us) as usize);
+        for (k, r) in [(0, rate * (1.0 - failure)), (1, rate * failure)] {
+            if r <= 0.0 {
+                continue;
+            }
+            if first == last {
+                self.expected_partial[k][first * n + e] += r * (z - a) as f64;
+            } else {
+                self.expected_partial[k][first * n + e] += r * ((first as u64 + 1) * self.bucket_us - a) as f64;
+                self.expected_partial[k][last * n + e] += r * (z - last as u64 * self.bucket_us) as f64;
+                self.expected_rate_steps[k][(first + 1) * n + e] += r;
+                self.expected_rate_steps[k][last * n + e] -= r;
+            }
+        }
+    }
+
+    /// Adds draws of the batches' counts to each row: successes and failures are independent
+    /// Poisson counts of their expected numbers (thinning), so each row's counts have their
+    /// exact distribution. In exact mode there are no batches and nothing is drawn.
+    fn draw_batches(&mut self, rng: &mut crate::rng::Stream) {
+        use rand_distr::{Distribution, Poisson};
+        let n = self.endpoint_count;
+        for (k, failed) in [(0, false), (1, true)] {
+            let mut rate = vec![0.0; n];
+            for (row_index, row) in self.rows.iter_mut().enumerate() {
+                for (e, rate) in rate.iter_mut().enumerate() {
+                    *rate += self.expected_rate_steps[k][row_index * n + e];
+                    let expected = self.expected_partial[k][row_index * n + e] + *rate * self.bucket_us as f64;
+                    if expected > 1e-12 {
+                        let drawn = Poisson::new(expected).map_or(0.0, |p| p.sample(rng)) as u64;
+                        row.requests[e] += drawn;
+                        if failed {
+                            row.requests_failed[e] += drawn;
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -17,21 +17,26 @@ const NONE: u32 = u32::MAX;
 pub struct Clients {
     pub group: Vec<u16>,
     pub resolver: Vec<u32>,
-    cache_endpoint: Vec<u32>,
+    pub(super) cache_endpoint: Vec<u32>,
     /// The cached answer is valid while `now < cache_expires_us`.
-    cache_expires_us: Vec<SimTime>,
-    conn_endpoint: Vec<u32>,
+    pub(super) cache_expires_us: Vec<SimTime>,
+    pub(super) conn_endpoint: Vec<u32>,
     /// The connection is open while `now` is before both deadlines.
-    conn_idle_deadline_us: Vec<SimTime>,
-    conn_life_deadline_us: Vec<SimTime>,
+    pub(super) conn_idle_deadline_us: Vec<SimTime>,
+    pub(super) conn_life_deadline_us: Vec<SimTime>,
     /// One stream per group: binding, steady start, request times, request failures.
     pub rngs: Vec<Stream>,
+    /// How each client's requests are simulated, and (aggregated) how far they are counted
+    /// and the outcome its pending interesting request must have.
+    pub(super) kind: Vec<super::aggregate::Kind>,
+    pub(super) since_us: Vec<SimTime>,
+    pub(super) forced: Vec<super::aggregate::Forced>,
     /// First client of each group; a group's clients are contiguous.
     pub group_start: Vec<u32>,
 }
 
 /// Requests per microsecond.
-fn rate_per_us(g: &GroupConfig) -> f64 {
+pub(super) fn rate_per_us(g: &GroupConfig) -> f64 {
     g.requests_per_s / US_PER_S as f64
 }
 
@@ -64,6 +69,9 @@ impl Clients {
             conn_idle_deadline_us: vec![0; n],
             conn_life_deadline_us: vec![0; n],
             rngs: config.groups.iter().map(|g| rng::stream(run_seed, &format!("clients/{}", g.id))).collect(),
+            kind: vec![super::aggregate::Kind::Exact; n],
+            since_us: vec![0; n],
+            forced: vec![super::aggregate::Forced::Draw; n],
             group_start: Vec::with_capacity(config.groups.len()),
         };
         let mut query_rate = vec![0.0; config.resolver_count() as usize * config.records.len()];
@@ -188,12 +196,14 @@ impl Clients {
             && now_us < self.conn_life_deadline_us[c]
         {
             self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
-            return Route { endpoint: self.conn_endpoint[c], resolved: false };
+            return Route { endpoint: self.conn_endpoint[c], resolved: false, refreshed: None };
         }
+        let mut refreshed = None;
         let (endpoint, resolved) = if now_us < self.cache_expires_us[c] {
             (self.cache_endpoint[c], false)
         } else {
             let answer = resolvers.query(config, ns, now_us, self.resolver[c], g.record);
+            refreshed = answer.refreshed;
             let kept_us: Option<SimDuration> = match g.cache {
                 ClientCache::None => None,
                 ClientCache::Ttl { min_us, max_us } => Some(answer.ttl_us.clamp(min_us, max_us)),
@@ -211,7 +221,7 @@ impl Clients {
             self.conn_idle_deadline_us[c] = now_us + k.idle_timeout_us;
             self.conn_life_deadline_us[c] = k.max_lifetime_us.map_or(SimTime::MAX, |l| now_us.saturating_add(l));
         }
-        Route { endpoint, resolved }
+        Route { endpoint, resolved, refreshed }
     }
 
     /// A request failed: its connection closes, and with `on_failure: reresolve` the cached
@@ -229,6 +239,8 @@ pub struct Route {
     pub endpoint: u32,
     /// The client asked its resolver.
     pub resolved: bool,
+    /// The resolver refreshed its entry for this query.
+    pub refreshed: Option<super::resolver::Refreshed>,
 }
 
 /// Stationary residual lifetime of an entry kept `ttl_us` and refreshed by the first

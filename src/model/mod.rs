@@ -4,6 +4,7 @@
 //! questions about it; this file wires them to the engine. Handlers stay short; the rules
 //! live in the component files.
 
+pub mod aggregate;
 pub mod client;
 pub mod dns;
 pub mod endpoint;
@@ -46,6 +47,12 @@ pub enum Event {
     EpisodeEnd {
         episode: u32,
     },
+    /// The first query of a resolver entry's pool once the entry can be refreshed
+    /// (aggregated mode); stale when the entry was refreshed since.
+    PoolQuery {
+        slot: u32,
+        version: u32,
+    },
 }
 
 /// The outcome of one replication.
@@ -82,6 +89,9 @@ struct World<'c> {
     recorder: Recorder,
     /// Scratch for answer changes, reused across events.
     changes: Vec<dns::AnswerChange>,
+    pools: aggregate::Pools,
+    /// Per record: (time, name servers answering its primary), from the start.
+    answer_shares: Vec<Vec<(SimTime, u32)>>,
 }
 
 /// How a replication runs.
@@ -101,9 +111,8 @@ pub fn run(
     options: RunOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<RunOutput, RunError> {
-    let trace = options.trace;
     let seed = rng::replication_seed(config.seed, replication);
-    let (mut world, mut engine) = World::new(config, seed, trace)?;
+    let (mut world, mut engine) = World::new(config, seed, options)?;
     let end_us = config.end_us();
     while let Some((now_us, event)) = engine.pop_before(end_us) {
         world.recorder.advance(now_us, config, &world.health);
@@ -113,6 +122,7 @@ pub fn run(
         }
     }
     progress(1.0);
+    world.flush(end_us, &vec![true; config.groups.len()]);
     let World { health, endpoints, resolvers, recorder, .. } = world;
     let counts = RunCounts {
         replication,
@@ -134,7 +144,8 @@ pub fn run(
 }
 
 impl<'c> World<'c> {
-    fn new(config: &'c Config, seed: u64, trace: bool) -> Result<(Self, Engine<Event>), RunError> {
+    fn new(config: &'c Config, seed: u64, options: RunOptions) -> Result<(Self, Engine<Event>), RunError> {
+        let trace = options.trace;
         let endpoints = Endpoints::build(config, seed)?;
         let mut health = Health::new(config, seed, trace);
         let initial_health: Vec<bool> = health.checks.iter().map(|c| c.healthy).collect();
@@ -168,13 +179,58 @@ impl<'c> World<'c> {
         for (checker, done_us, ok) in health.first_probes(config, &endpoints.models) {
             engine.schedule(done_us, Event::Probe { checker, ok });
         }
+        let answer_shares = config
+            .records
+            .iter()
+            .enumerate()
+            .map(|(r, record)| {
+                let primary_answered = name_servers.answer(0, r as u32) == record.primary.endpoint;
+                vec![(0, if primary_answered { config.name_server_count } else { 0 })]
+            })
+            .collect();
+        let pools = aggregate::Pools::new(resolvers.slot_count());
+        let mut world = World {
+            config,
+            endpoints,
+            health,
+            name_servers,
+            resolvers,
+            clients,
+            recorder,
+            changes: Vec::new(),
+            pools,
+            answer_shares,
+        };
         for (client, first) in first_requests.into_iter().enumerate() {
-            if let Some(at_us) = first {
-                engine.schedule(at_us, Event::Request { client: client as u32 });
+            let c = client as u32;
+            let g = &config.groups[world.clients.group[client] as usize];
+            let caching = world.resolvers.caches(config, world.clients.resolver[client]);
+            let kind = aggregate::kind(config, g, caching, options.exact_requests);
+            world.clients.kind[client] = kind;
+            match kind {
+                aggregate::Kind::Exact => {
+                    if let Some(at_us) = first {
+                        engine.schedule(at_us, Event::Request { client: c });
+                    }
+                }
+                aggregate::Kind::Wake => {
+                    // Idle timeouts are negligible for aggregated pooled clients.
+                    if world.clients.conn_idle_deadline_us[client] > 0 {
+                        world.clients.conn_idle_deadline_us[client] = SimTime::MAX;
+                    }
+                    world.schedule_wake(&mut engine, c, 0);
+                }
+                aggregate::Kind::ResolverPool => {
+                    let slot = world.resolvers.slot(world.clients.resolver[client], g.record);
+                    world.pools.add(slot, c, client::rate_per_us(g));
+                }
+                aggregate::Kind::Forwarded => {}
             }
         }
-        let world =
-            World { config, endpoints, health, name_servers, resolvers, clients, recorder, changes: Vec::new() };
+        let slots: Vec<usize> = world.pools.slots().collect();
+        for slot in slots {
+            world.schedule_pool(&mut engine, slot, 0);
+        }
         Ok((world, engine))
     }
 
@@ -188,7 +244,19 @@ impl<'c> World<'c> {
             Event::EpisodeStart { episode } => {
                 self.recorder.open_episode(self.config, episode, &self.endpoints.episodes[episode as usize]);
             }
-            Event::EpisodeEnd { episode } => self.recorder.close_episode(self.config, episode),
+            Event::EpisodeEnd { episode } => {
+                // Batches are counted lazily: bring the episode's clients up to its end first.
+                let endpoint = self.endpoints.episodes[episode as usize].endpoint;
+                let tracked: Vec<bool> = self
+                    .config
+                    .groups
+                    .iter()
+                    .map(|g| self.config.records[g.record as usize].names_endpoint(endpoint))
+                    .collect();
+                self.flush(now_us, &tracked);
+                self.recorder.close_episode(self.config, episode);
+            }
+            Event::PoolQuery { slot, version } => self.on_pool_query(engine, now_us, slot as usize, version),
         }
     }
 
@@ -210,25 +278,76 @@ impl<'c> World<'c> {
         self.changes.clear();
         self.name_servers.on_update(self.config, now_us, name_server, transition, t, &mut self.changes);
         for change in self.changes.drain(..) {
+            let record = &self.config.records[change.record as usize];
+            let shares = &mut self.answer_shares[change.record as usize];
+            let mut on_primary = shares.last().expect("shares start at time 0").1;
+            if change.previous_endpoint == record.primary.endpoint {
+                on_primary -= 1;
+            }
+            if change.endpoint == record.primary.endpoint {
+                on_primary += 1;
+            }
+            match shares.last_mut() {
+                Some(last) if last.0 == now_us => last.1 = on_primary,
+                _ => shares.push((now_us, on_primary)),
+            }
             self.recorder.answer_changed(change);
         }
     }
 
     fn on_request(&mut self, engine: &mut Engine<Event>, now_us: SimTime, client: u32) {
+        match self.clients.kind[client as usize] {
+            aggregate::Kind::Exact => {
+                self.interesting_request(engine, now_us, client, aggregate::Forced::Draw);
+                let next_us = self.clients.next_request_us(self.config, client, now_us);
+                if next_us < self.config.end_us() {
+                    engine.schedule(next_us, Event::Request { client });
+                }
+            }
+            _ => {
+                self.account(client, now_us);
+                let forced = self.clients.forced[client as usize];
+                self.interesting_request(engine, now_us, client, forced);
+                self.schedule_wake(engine, client, now_us);
+            }
+        }
+    }
+
+    /// One simulated request (every request in exact mode; the ones that change something
+    /// when aggregated). Returns whether it refreshed a resolver entry.
+    fn interesting_request(
+        &mut self,
+        engine: &mut Engine<Event>,
+        now_us: SimTime,
+        client: u32,
+        forced: aggregate::Forced,
+    ) -> bool {
+        let c = client as usize;
         let route = self.clients.route(self.config, &mut self.resolvers, &self.name_servers, now_us, client);
         if route.resolved {
-            self.recorder.resolved(now_us);
+            self.recorder.resolved(now_us, 1);
         }
-        let group = self.clients.group[client as usize];
+        if let Some(refreshed) = route.refreshed {
+            self.on_pool_refresh(engine, now_us, refreshed);
+        }
+        let group = self.clients.group[c];
         let segment = self.endpoints.models[route.endpoint as usize].at(now_us);
-        let failed = EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]);
+        let failed = match forced {
+            aggregate::Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),
+            aggregate::Forced::Fail => true,
+            aggregate::Forced::Succeed => false,
+        };
         if failed {
             self.clients.on_failure(self.config, client);
         }
         self.recorder.request(now_us, client, group, route.endpoint, failed, &segment.episodes);
-        let next_us = self.clients.next_request_us(self.config, client, now_us);
-        if next_us < self.config.end_us() {
-            engine.schedule(next_us, Event::Request { client });
+        if self.clients.kind[c] != aggregate::Kind::Exact {
+            self.clients.since_us[c] = now_us;
+            if self.clients.conn_idle_deadline_us[c] > now_us {
+                // Aggregated pooled clients: idle timeouts are negligible (see aggregate.rs).
+                self.clients.conn_idle_deadline_us[c] = SimTime::MAX;
+            }
         }
+        route.refreshed.is_some()
     }
 }

@@ -22,6 +22,16 @@ struct Entry {
 pub struct Answer {
     pub endpoint: u32,
     pub ttl_us: SimDuration,
+    /// Set when this query refreshed the resolver's entry (a miss or a prefetch).
+    pub refreshed: Option<Refreshed>,
+}
+
+/// A resolver cache entry replaced by a query: which slot, and what it held before.
+#[derive(Clone, Copy, Debug)]
+pub struct Refreshed {
+    pub slot: usize,
+    pub endpoint_before: u32,
+    pub refreshable_from_before: SimTime,
 }
 
 pub struct Resolvers {
@@ -89,6 +99,10 @@ impl Resolvers {
         }
     }
 
+    pub fn slot_count(&self) -> usize {
+        self.entries.len()
+    }
+
     pub fn slot(&self, resolver: u32, record: u32) -> usize {
         resolver as usize * self.record_count + record as usize
     }
@@ -105,23 +119,41 @@ impl Resolvers {
             ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record)
         };
         if !pool.cache {
-            return Answer { endpoint: ask(), ttl_us: record_ttl_us };
+            return Answer { endpoint: ask(), ttl_us: record_ttl_us, refreshed: None };
         }
         let slot = resolver as usize * self.record_count + record as usize;
         let entry = self.entries[slot];
         let ttl_us = pool.clamp_ttl(record_ttl_us);
+        let refreshed = Some(Refreshed {
+            slot,
+            endpoint_before: entry.endpoint,
+            refreshable_from_before: refreshable_from(entry, pool.prefetch),
+        });
         if now_us < entry.expires_us {
             let remaining_us = entry.expires_us - now_us;
             // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
             // background; this client still gets the old answer.
             if pool.prefetch && remaining_us * 10 < entry.ttl_us {
                 self.entries[slot] = Entry { endpoint: ask(), expires_us: now_us + ttl_us, ttl_us };
+                return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed };
             }
-            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us };
+            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed: None };
         }
         let endpoint = ask();
         self.entries[slot] = Entry { endpoint, expires_us: now_us + ttl_us, ttl_us };
-        Answer { endpoint, ttl_us }
+        Answer { endpoint, ttl_us, refreshed }
+    }
+
+    /// The endpoint a slot's entry names, and the first instant a query refreshes it (a
+    /// prefetching hit or a miss).
+    pub fn entry_view(&self, config: &Config, slot: usize) -> (u32, SimTime) {
+        let entry = self.entries[slot];
+        let prefetch = config.pools[self.pool_of[slot / self.record_count] as usize].prefetch;
+        (entry.endpoint, refreshable_from(entry, prefetch))
+    }
+
+    pub fn pool_of(&self, resolver: u32) -> u32 {
+        self.pool_of[resolver as usize]
     }
 
     pub fn caches(&self, config: &Config, resolver: u32) -> bool {
@@ -133,5 +165,15 @@ impl Resolvers {
     pub fn expiry(&self, resolver: u32, record: u32) -> Option<(SimTime, SimDuration)> {
         let e = self.entries[self.slot(resolver, record)];
         (e.expires_us > 0).then_some((e.expires_us, e.ttl_us))
+    }
+}
+
+/// The first instant at which a query refreshes this entry: once it has expired, or with
+/// prefetch once the remaining TTL is under a tenth (remaining × 10 < ttl).
+fn refreshable_from(entry: Entry, prefetch: bool) -> SimTime {
+    if prefetch && entry.ttl_us > 0 {
+        (entry.expires_us + 1).saturating_sub(entry.ttl_us.div_ceil(10))
+    } else {
+        entry.expires_us
     }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod closed_forms;
 mod determinism;
+mod equivalence;
 mod plots;
 mod route53;
 mod scenarios;

@@ -1,0 +1,419 @@
+//! Aggregated requests: the requests that change nothing are counted, not simulated.
+//!
+//! A client's state (open connection, valid cache, or neither) fixes where its requests go
+//! and, for each request, whether it changes that state — as a function of the request's
+//! outcome (`Class`). Requests are Poisson, so the state-changing ("interesting") ones form
+//! a thinned Poisson process and the others independent Poisson counts: the client gets one
+//! event, its next interesting request, found by walking its destination's fault segments;
+//! the boring requests before it are drawn in batches split at fault edges, episode starts
+//! and the end of the warm-up. Every figure keeps its exact distribution.
+//!
+//! Two kinds of client never change state on their own: those without a cache behind a
+//! caching resolver (a *pool*, driven by one event per resolver entry: the pool's first
+//! query once the entry can be refreshed) and those without a cache behind a forwarder
+//! (counted against the name servers' answer history). Pooled connections are aggregated
+//! only when an idle timeout is negligible over the run; otherwise they stay per request.
+
+use super::endpoint::Segment;
+use super::{Event, World};
+use crate::engine::Engine;
+use crate::metrics::Batch;
+use crate::rng::{Stream, exponential_us, unit};
+use crate::scenario::config::{ClientCache, Config, GroupConfig};
+use crate::time::SimTime;
+use rand_distr::{Binomial, Distribution, Poisson};
+
+/// How a client's requests are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// One event per request.
+    Exact,
+    /// One event per interesting request; boring ones counted in batches.
+    Wake,
+    /// No cache, behind a caching resolver: counted, driven by the resolver's refreshes.
+    ResolverPool,
+    /// No cache, behind a forwarder: counted against the name servers' answers.
+    Forwarded,
+}
+
+/// The outcome an interesting request must have: the thinning chose it for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Forced {
+    Draw,
+    Fail,
+    Succeed,
+}
+
+/// Which requests change a client's state: those that fail, those that succeed, all, or
+/// none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// An open connection (a failure closes it), or a cache with `reresolve`.
+    Failures,
+    /// A pooled client without a connection: a success opens one; a failure leaves it as it
+    /// was.
+    Successes,
+    /// Nothing valid: the next request resolves.
+    All,
+    /// A cache that failures do not touch.
+    Nothing,
+}
+
+impl Class {
+    fn interesting(self, fail: f64) -> f64 {
+        match self {
+            Class::Failures => fail,
+            Class::Successes => 1.0 - fail,
+            Class::All => 1.0,
+            Class::Nothing => 0.0,
+        }
+    }
+
+    /// The probability that a boring request fails.
+    fn boring_failure(self, fail: f64) -> f64 {
+        match self {
+            Class::Failures | Class::All => 0.0,
+            Class::Successes => 1.0,
+            Class::Nothing => fail,
+        }
+    }
+
+    fn forced(self) -> Forced {
+        match self {
+            Class::Failures => Forced::Fail,
+            Class::Successes => Forced::Succeed,
+            _ => Forced::Draw,
+        }
+    }
+}
+
+fn fail_probability(segment: &Segment) -> f64 {
+    match (&segment.down, &segment.degraded) {
+        (Some(_), _) => 1.0,
+        (None, Some(d)) => d.request_error.p,
+        (None, None) => 0.0,
+    }
+}
+
+/// Idle timeouts are ignored when the chance that any client of the group sees one over the
+/// run is below this; the group is simulated per request otherwise.
+const IDLE_TIMEOUT_NEGLIGIBLE: f64 = 1e-9;
+
+/// Whether a pooled group can be aggregated: a gap longer than the idle timeout has
+/// probability e^(−λ·idle) per request.
+fn idle_negligible(config: &Config, g: &GroupConfig) -> bool {
+    let Some(k) = g.connection else { return true };
+    let rate = super::client::rate_per_us(g);
+    let requests = rate * config.end_us() as f64 + 1.0;
+    f64::from(g.count) * requests * (-rate * k.idle_timeout_us as f64).exp() < IDLE_TIMEOUT_NEGLIGIBLE
+}
+
+pub fn kind(config: &Config, g: &GroupConfig, caching_resolver: bool, exact_requests: bool) -> Kind {
+    if exact_requests || g.requests_per_s <= 0.0 {
+        return Kind::Exact;
+    }
+    match (g.connection, g.cache) {
+        (Some(_), _) if !idle_negligible(config, g) => Kind::Exact,
+        (None, ClientCache::None) if caching_resolver => Kind::ResolverPool,
+        (None, ClientCache::None) => Kind::Forwarded,
+        _ => Kind::Wake,
+    }
+}
+
+/// Clients without a cache behind each caching resolver entry (slot).
+#[derive(Default)]
+pub struct Pools {
+    members: Vec<Vec<u32>>,
+    /// Cumulative request rates of the members, for picking who sent a query.
+    cumulative_rate: Vec<Vec<f64>>,
+    version: Vec<u32>,
+}
+
+impl Pools {
+    pub fn new(slots: usize) -> Self {
+        Pools { members: vec![Vec::new(); slots], cumulative_rate: vec![Vec::new(); slots], version: vec![0; slots] }
+    }
+
+    pub fn add(&mut self, slot: usize, client: u32, rate_per_us: f64) {
+        let total = self.cumulative_rate[slot].last().copied().unwrap_or(0.0);
+        self.members[slot].push(client);
+        self.cumulative_rate[slot].push(total + rate_per_us);
+    }
+
+    fn total_rate(&self, slot: usize) -> f64 {
+        self.cumulative_rate[slot].last().copied().unwrap_or(0.0)
+    }
+
+    pub fn slots(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.members.len()).filter(|&s| !self.members[s].is_empty())
+    }
+}
+
+/// Draws a batch's count, and the time of its first request when it is needed.
+fn draw_batch(
+    rng: &mut Stream,
+    from_us: SimTime,
+    to_us: SimTime,
+    rate: f64,
+    need_first: bool,
+) -> (u64, Option<SimTime>) {
+    let poisson = |rng: &mut Stream, mean: f64| {
+        if mean > 0.0 { Poisson::new(mean).map_or(0.0, |p| p.sample(rng)) as u64 } else { 0 }
+    };
+    if need_first {
+        let first = from_us.saturating_add(exponential_us(rng, 1.0 / rate));
+        if first >= to_us {
+            return (0, None);
+        }
+        (1 + poisson(rng, rate * (to_us - first) as f64), Some(first))
+    } else {
+        (poisson(rng, rate * (to_us - from_us) as f64), None)
+    }
+}
+
+fn binomial(rng: &mut Stream, n: u64, p: f64) -> u64 {
+    if p <= 0.0 || n == 0 {
+        0
+    } else if p >= 1.0 {
+        n
+    } else {
+        Binomial::new(n, p).map_or(0, |b| b.sample(rng))
+    }
+}
+
+impl World<'_> {
+    /// The class, horizon and destination of a Wake client's requests from `at_us` on,
+    /// given its state after its last interesting request. After the horizon (the cache's
+    /// expiry, the connection's end of life) every request is interesting.
+    fn wake_state(&self, c: usize, at_us: SimTime) -> (Class, SimTime, u32) {
+        let cl = &self.clients;
+        let g = &self.config.groups[cl.group[c] as usize];
+        if g.connection.is_some() {
+            if at_us < cl.conn_idle_deadline_us[c] && at_us < cl.conn_life_deadline_us[c] {
+                return (Class::Failures, cl.conn_life_deadline_us[c], cl.conn_endpoint[c]);
+            }
+            if at_us < cl.cache_expires_us[c] {
+                let class = if g.reresolve_on_failure { Class::All } else { Class::Successes };
+                return (class, cl.cache_expires_us[c], cl.cache_endpoint[c]);
+            }
+            return (Class::All, at_us, cl.cache_endpoint[c]);
+        }
+        if at_us < cl.cache_expires_us[c] {
+            let class = if g.reresolve_on_failure { Class::Failures } else { Class::Nothing };
+            return (class, cl.cache_expires_us[c], cl.cache_endpoint[c]);
+        }
+        (Class::All, at_us, cl.cache_endpoint[c])
+    }
+
+    /// Schedules a Wake client's next interesting request after `now_us`.
+    pub(super) fn schedule_wake(&mut self, engine: &mut Engine<Event>, c: u32, now_us: SimTime) {
+        let ci = c as usize;
+        let g = &self.config.groups[self.clients.group[ci] as usize];
+        let rate = super::client::rate_per_us(g);
+        let end_us = self.config.end_us();
+        let (class, horizon_us, destination) = self.wake_state(ci, now_us);
+        let rng = &mut self.clients.rngs[self.clients.group[ci] as usize];
+        let limit_us = horizon_us.min(end_us);
+        let mut at_us = now_us;
+        // Before the horizon the client holds a destination; walk its fault segments.
+        let segments: &[Segment] =
+            if at_us < limit_us { &self.endpoints.models[destination as usize].segments } else { &[] };
+        let mut i = segments.partition_point(|s| s.start_us <= at_us).saturating_sub(1);
+        while at_us < limit_us {
+            let piece_end_us = segments.get(i + 1).map_or(SimTime::MAX, |s| s.start_us).min(limit_us);
+            let r = class.interesting(fail_probability(&segments[i]));
+            if r > 0.0 {
+                let candidate = at_us.saturating_add(exponential_us(rng, 1.0 / (rate * r)));
+                if candidate < piece_end_us {
+                    self.clients.forced[ci] = class.forced();
+                    engine.schedule(candidate, Event::Request { client: c });
+                    return;
+                }
+            }
+            at_us = piece_end_us;
+            i += 1;
+        }
+        if horizon_us < end_us {
+            let wake_us = horizon_us.max(now_us).saturating_add(exponential_us(rng, 1.0 / rate));
+            if wake_us < end_us {
+                self.clients.forced[ci] = Forced::Draw;
+                engine.schedule(wake_us, Event::Request { client: c });
+            }
+        }
+    }
+
+    /// Counts a client's boring requests up to `to_us`.
+    pub(super) fn account(&mut self, c: u32, to_us: SimTime) {
+        let ci = c as usize;
+        let from_us = self.clients.since_us[ci];
+        if to_us <= from_us {
+            return;
+        }
+        self.clients.since_us[ci] = to_us;
+        match self.clients.kind[ci] {
+            Kind::Exact => {}
+            Kind::Wake => {
+                let (class, horizon_us, destination) = self.wake_state(ci, from_us);
+                self.batches(c, from_us, to_us.min(horizon_us), destination, 1.0, class, false);
+            }
+            Kind::ResolverPool => {
+                let slot = self
+                    .resolvers
+                    .slot(self.clients.resolver[ci], self.config.groups[self.clients.group[ci] as usize].record);
+                let (destination, refreshable_us) = self.resolvers.entry_view(self.config, slot);
+                self.batches(c, from_us, to_us.min(refreshable_us), destination, 1.0, Class::Nothing, true);
+            }
+            Kind::Forwarded => self.account_forwarded(c, from_us, to_us),
+        }
+    }
+
+    /// Batches of requests to one endpoint over [from, to), split where their law or their
+    /// meaning changes: the endpoint's fault edges, episode starts, the end of the warm-up.
+    /// `share` thins the client's rate (forwarded clients split by name-server answers).
+    #[allow(clippy::too_many_arguments)]
+    fn batches(
+        &mut self,
+        c: u32,
+        from_us: SimTime,
+        to_us: SimTime,
+        destination: u32,
+        share: f64,
+        class: Class,
+        resolver_hits: bool,
+    ) {
+        if to_us <= from_us || share <= 0.0 {
+            return;
+        }
+        let ci = c as usize;
+        let group = self.clients.group[ci];
+        let rate = super::client::rate_per_us(&self.config.groups[group as usize]) * share;
+        let segments = &self.endpoints.models[destination as usize].segments;
+        let mut cuts: Vec<SimTime> =
+            self.recorder.tracked_starts(group).filter(|&t| t > from_us && t < to_us).collect();
+        let warm = self.recorder.measure_from_us();
+        if warm > from_us && warm < to_us {
+            cuts.push(warm);
+        }
+        let mut i = segments.partition_point(|s| s.start_us <= from_us).saturating_sub(1);
+        cuts.extend(segments[i + 1..].iter().map(|s| s.start_us).take_while(|&t| t < to_us));
+        cuts.sort_unstable();
+        cuts.push(to_us);
+        let mut a = from_us;
+        for b in cuts {
+            if b <= a {
+                continue;
+            }
+            while segments.get(i + 1).is_some_and(|s| s.start_us <= a) {
+                i += 1;
+            }
+            let segment = &segments[i];
+            let fail = fail_probability(segment);
+            let boring_rate = rate * (1.0 - class.interesting(fail));
+            let boring_failure = class.boring_failure(fail);
+            if boring_rate > 0.0 {
+                let need_first =
+                    segment.episodes.is_empty() && a >= warm && self.recorder.needs_first_arrival(c, group, a);
+                let rng = &mut self.clients.rngs[group as usize];
+                let (requests, first_us) = draw_batch(rng, a, b, boring_rate, need_first);
+                let failed = binomial(rng, requests, boring_failure);
+                let batch = Batch { client: c, group, endpoint: destination, from_us: a, requests, failed, first_us };
+                self.recorder.batch(batch, b, boring_rate, boring_failure, &segment.episodes);
+                if resolver_hits {
+                    self.recorder.resolved(a, requests);
+                }
+            }
+            a = b;
+        }
+    }
+
+    /// A forwarded client: each request asks a random name server, so its requests split
+    /// over the record's endpoints by the share of name servers answering each; the shares
+    /// change only when an answer does.
+    fn account_forwarded(&mut self, c: u32, from_us: SimTime, to_us: SimTime) {
+        let record_index = self.config.groups[self.clients.group[c as usize] as usize].record;
+        let record = &self.config.records[record_index as usize];
+        let (primary, secondary) = (record.primary.endpoint, record.secondary.endpoint);
+        let name_servers = f64::from(self.config.name_server_count);
+        let history = &self.answer_shares[record_index as usize];
+        let first = history.partition_point(|&(t, _)| t <= from_us).saturating_sub(1);
+        let spans: Vec<(SimTime, u32)> = history[first..].iter().copied().take_while(|&(t, _)| t < to_us).collect();
+        for (k, &(start_us, count)) in spans.iter().enumerate() {
+            let a = start_us.max(from_us);
+            let b = spans.get(k + 1).map_or(to_us, |&(t, _)| t);
+            let on_primary = f64::from(count) / name_servers;
+            let before = self.recorder.resolver_queries;
+            self.batches(c, a, b, primary, on_primary, Class::Nothing, true);
+            if secondary != primary {
+                self.batches(c, a, b, secondary, 1.0 - on_primary, Class::Nothing, true);
+            }
+            // Every one of these requests went to a name server.
+            self.resolvers.authoritative_queries += self.recorder.resolver_queries - before;
+        }
+    }
+
+    /// A resolver refreshed an entry that a pool reads: the pool's requests up to the old
+    /// entry's refreshable instant were hits on it; none came between then and now (the
+    /// pool's first would have triggered this refresh); from now on they read the new entry.
+    pub(super) fn on_pool_refresh(
+        &mut self,
+        engine: &mut Engine<Event>,
+        now_us: SimTime,
+        refreshed: super::resolver::Refreshed,
+    ) {
+        let slot = refreshed.slot;
+        if self.pools.members.get(slot).is_none_or(Vec::is_empty) {
+            return;
+        }
+        let members = std::mem::take(&mut self.pools.members[slot]);
+        for &c in &members {
+            let from_us = self.clients.since_us[c as usize];
+            let to_us = refreshed.refreshable_from_before.min(now_us);
+            self.batches(c, from_us, to_us, refreshed.endpoint_before, 1.0, Class::Nothing, true);
+            self.clients.since_us[c as usize] = now_us;
+        }
+        self.pools.members[slot] = members;
+        self.pools.version[slot] = self.pools.version[slot].wrapping_add(1);
+        self.schedule_pool(engine, slot, now_us);
+    }
+
+    /// The pool's first query once its entry can be refreshed.
+    pub(super) fn schedule_pool(&mut self, engine: &mut Engine<Event>, slot: usize, now_us: SimTime) {
+        let total_rate = self.pools.total_rate(slot);
+        if total_rate <= 0.0 {
+            return;
+        }
+        let (_, refreshable_us) = self.resolvers.entry_view(self.config, slot);
+        let first = self.pools.members[slot][0];
+        let rng = &mut self.clients.rngs[self.clients.group[first as usize] as usize];
+        let at_us = refreshable_us.max(now_us).saturating_add(exponential_us(rng, 1.0 / total_rate));
+        if at_us < self.config.end_us() {
+            engine.schedule(at_us, Event::PoolQuery { slot: slot as u32, version: self.pools.version[slot] });
+        }
+    }
+
+    /// The pool's query: sent by a member chosen in proportion to its rate.
+    pub(super) fn on_pool_query(&mut self, engine: &mut Engine<Event>, now_us: SimTime, slot: usize, version: u32) {
+        if self.pools.version[slot] != version {
+            return;
+        }
+        let first = self.pools.members[slot][0];
+        let rng = &mut self.clients.rngs[self.clients.group[first as usize] as usize];
+        let target = unit(rng) * self.pools.total_rate(slot);
+        let pick =
+            self.pools.cumulative_rate[slot].partition_point(|&r| r <= target).min(self.pools.members[slot].len() - 1);
+        let client = self.pools.members[slot][pick];
+        let refreshed = self.interesting_request(engine, now_us, client, Forced::Draw);
+        assert!(refreshed, "a pool query at its refreshable instant refreshes the entry");
+    }
+
+    /// Counts every client's requests up to `to_us` (episode end, end of run).
+    pub(super) fn flush(&mut self, to_us: SimTime, groups: &[bool]) {
+        for c in 0..self.clients.group.len() as u32 {
+            if groups[self.clients.group[c as usize] as usize] {
+                self.account(c, to_us);
+            }
+        }
+    }
+}

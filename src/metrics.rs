@@ -27,6 +27,16 @@ struct RequestCounts {
     misrouted: u64,
 }
 
+/// What each request of a batch also was: nothing more, a resolver query (a client without
+/// a cache behind a caching resolver), or a resolver and a name-server query (behind a
+/// forwarder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queries {
+    None = 0,
+    Resolver = 1,
+    NameServer = 2,
+}
+
 /// Requests of one client to one endpoint: one request, or a batch counted in bulk.
 #[derive(Clone, Copy, Debug)]
 pub struct Batch {
@@ -69,6 +79,11 @@ pub struct Finished {
 
 pub struct Recorder {
     measure_from_us: SimTime,
+    /// Expected counts of batches no episode tracked, per `[group][queries][failed]`: drawn
+    /// once at the end.
+    deferred: Vec<[[f64; 2]; 3]>,
+    /// Name-server queries of forwarded clients (aggregated mode).
+    authoritative_queries: u64,
     group_start: Vec<u32>,
     groups: Vec<RequestCounts>,
     pub resolver_queries: u64,
@@ -99,6 +114,8 @@ impl Recorder {
         let timeline = trace.then(|| Timeline::new(config, &initial));
         Recorder {
             measure_from_us: config.warmup_us,
+            deferred: vec![[[0.0; 2]; 3]; config.groups.len()],
+            authoritative_queries: 0,
             group_start,
             groups: vec![RequestCounts::default(); config.groups.len()],
             resolver_queries: 0,
@@ -124,6 +141,37 @@ impl Recorder {
     pub fn resolved(&mut self, now_us: SimTime, count: u64) {
         if now_us >= self.measure_from_us {
             self.resolver_queries += count;
+        }
+    }
+
+    /// Counts the queries a drawn batch of `count` requests made.
+    pub fn queries(&mut self, at_us: SimTime, count: u64, queries: Queries) {
+        if at_us >= self.measure_from_us {
+            if queries != Queries::None {
+                self.resolver_queries += count;
+            }
+            if queries == Queries::NameServer {
+                self.authoritative_queries += count;
+            }
+        }
+    }
+
+    /// Whether an open episode tracks the group at `at_us`.
+    pub fn tracks(&self, group: u16, at_us: SimTime) -> bool {
+        self.tracked_starts(group).any(|start_us| start_us <= at_us)
+    }
+
+    /// A batch that only adds to its group's totals: its expected counts are kept, and drawn
+    /// at the end. `batch` names the client and endpoint (for the timeline); its counts are
+    /// unused.
+    pub fn defer(&mut self, batch: Batch, to_us: SimTime, rate_per_us: f64, failure: f64, queries: Queries) {
+        debug_assert!(batch.from_us >= self.measure_from_us);
+        let expected = rate_per_us * (to_us - batch.from_us) as f64;
+        let cell = &mut self.deferred[batch.group as usize][queries as usize];
+        cell[0] += expected * (1.0 - failure);
+        cell[1] += expected * failure;
+        if let Some(timeline) = &mut self.timeline {
+            timeline.batch(&Batch { requests: 1, ..batch }, to_us, rate_per_us, failure);
         }
     }
 
@@ -301,6 +349,30 @@ impl Recorder {
             timeline.advance(config.end_us(), config, health);
             timeline.draw_batches(&mut crate::rng::stream(seed, "timeline"));
         }
+        // Deferred batches: independent Poisson counts per group, kind of query and outcome.
+        let mut rng = crate::rng::stream(seed, "deferred");
+        let mut deferred_authoritative = 0;
+        for (g, cells) in self.deferred.iter().enumerate() {
+            for (queries, cell) in cells.iter().enumerate() {
+                for (failed, &expected) in cell.iter().enumerate() {
+                    if expected <= 0.0 {
+                        continue;
+                    }
+                    use rand_distr::{Distribution, Poisson};
+                    let n = Poisson::new(expected).map_or(0.0, |p| p.sample(&mut rng)) as u64;
+                    let counts = &mut self.groups[g];
+                    counts.requests += n;
+                    counts.failed += if failed == 1 { n } else { 0 };
+                    if queries >= Queries::Resolver as usize {
+                        self.resolver_queries += n;
+                    }
+                    if queries == Queries::NameServer as usize {
+                        deferred_authoritative += n;
+                    }
+                }
+            }
+        }
+        let authoritative_queries = authoritative_queries + self.authoritative_queries + deferred_authoritative;
         let logs = Logs::new(config, health, &self.answer_changes, episodes);
         let mut groups = BTreeMap::new();
         let mut totals =

@@ -17,7 +17,7 @@
 use super::endpoint::Segment;
 use super::{Event, World};
 use crate::engine::Engine;
-use crate::metrics::Batch;
+use crate::metrics::{Batch, Queries};
 use crate::rng::{Stream, exponential_us, unit};
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
 use crate::time::SimTime;
@@ -189,32 +189,32 @@ impl World<'_> {
     /// expiry, the connection's end of life) every request is interesting.
     fn wake_state(&self, c: usize, at_us: SimTime) -> (Class, SimTime, u32) {
         let cl = &self.clients;
-        let g = &self.config.groups[cl.group[c] as usize];
+        let g = &self.config.groups[cl.state[c].group as usize];
         if g.connection.is_some() {
-            if at_us < cl.conn_idle_deadline_us[c] && at_us < cl.conn_life_deadline_us[c] {
-                return (Class::Failures, cl.conn_life_deadline_us[c], cl.conn_endpoint[c]);
+            if at_us < cl.state[c].conn_idle_deadline_us && at_us < cl.state[c].conn_life_deadline_us {
+                return (Class::Failures, cl.state[c].conn_life_deadline_us, cl.state[c].conn_endpoint);
             }
-            if at_us < cl.cache_expires_us[c] {
+            if at_us < cl.state[c].cache_expires_us {
                 let class = if g.reresolve_on_failure { Class::All } else { Class::Successes };
-                return (class, cl.cache_expires_us[c], cl.cache_endpoint[c]);
+                return (class, cl.state[c].cache_expires_us, cl.state[c].cache_endpoint);
             }
-            return (Class::All, at_us, cl.cache_endpoint[c]);
+            return (Class::All, at_us, cl.state[c].cache_endpoint);
         }
-        if at_us < cl.cache_expires_us[c] {
+        if at_us < cl.state[c].cache_expires_us {
             let class = if g.reresolve_on_failure { Class::Failures } else { Class::Nothing };
-            return (class, cl.cache_expires_us[c], cl.cache_endpoint[c]);
+            return (class, cl.state[c].cache_expires_us, cl.state[c].cache_endpoint);
         }
-        (Class::All, at_us, cl.cache_endpoint[c])
+        (Class::All, at_us, cl.state[c].cache_endpoint)
     }
 
     /// Schedules a Wake client's next interesting request after `now_us`.
     pub(super) fn schedule_wake(&mut self, engine: &mut Engine<Event>, c: u32, now_us: SimTime) {
         let ci = c as usize;
-        let g = &self.config.groups[self.clients.group[ci] as usize];
+        let g = &self.config.groups[self.clients.state[ci].group as usize];
         let rate = super::client::rate_per_us(g);
         let end_us = self.config.end_us();
         let (class, horizon_us, destination) = self.wake_state(ci, now_us);
-        let rng = &mut self.clients.rngs[self.clients.group[ci] as usize];
+        let rng = &mut self.clients.rngs[self.clients.state[ci].group as usize];
         let limit_us = horizon_us.min(end_us);
         let mut at_us = now_us;
         // Before the horizon the client holds a destination; walk its fault segments.
@@ -227,7 +227,7 @@ impl World<'_> {
             if r > 0.0 {
                 let candidate = at_us.saturating_add(exponential_us(rng, 1.0 / (rate * r)));
                 if candidate < piece_end_us {
-                    self.clients.forced[ci] = class.forced();
+                    self.clients.state[ci].forced = class.forced();
                     engine.schedule(candidate, Event::Request { client: c });
                     return;
                 }
@@ -238,7 +238,7 @@ impl World<'_> {
         if horizon_us < end_us {
             let wake_us = horizon_us.max(now_us).saturating_add(exponential_us(rng, 1.0 / rate));
             if wake_us < end_us {
-                self.clients.forced[ci] = Forced::Draw;
+                self.clients.state[ci].forced = Forced::Draw;
                 engine.schedule(wake_us, Event::Request { client: c });
             }
         }
@@ -247,23 +247,32 @@ impl World<'_> {
     /// Counts a client's boring requests up to `to_us`.
     pub(super) fn account(&mut self, c: u32, to_us: SimTime) {
         let ci = c as usize;
-        let from_us = self.clients.since_us[ci];
+        let from_us = self.clients.state[ci].since_us;
         if to_us <= from_us {
             return;
         }
-        self.clients.since_us[ci] = to_us;
-        match self.clients.kind[ci] {
+        self.clients.state[ci].since_us = to_us;
+        match self.clients.state[ci].kind {
             Kind::Exact => {}
             Kind::Wake => {
                 let (class, horizon_us, destination) = self.wake_state(ci, from_us);
-                self.batches(c, from_us, to_us.min(horizon_us), destination, 1.0, class, false);
+                self.batches(c, from_us, to_us.min(horizon_us), destination, 1.0, class, Queries::None);
             }
             Kind::ResolverPool => {
-                let slot = self
-                    .resolvers
-                    .slot(self.clients.resolver[ci], self.config.groups[self.clients.group[ci] as usize].record);
+                let slot = self.resolvers.slot(
+                    self.clients.state[ci].resolver,
+                    self.config.groups[self.clients.state[ci].group as usize].record,
+                );
                 let (destination, refreshable_us) = self.resolvers.entry_view(self.config, slot);
-                self.batches(c, from_us, to_us.min(refreshable_us), destination, 1.0, Class::Nothing, true);
+                self.batches(
+                    c,
+                    from_us,
+                    to_us.min(refreshable_us),
+                    destination,
+                    1.0,
+                    Class::Nothing,
+                    Queries::Resolver,
+                );
             }
             Kind::Forwarded => self.account_forwarded(c, from_us, to_us),
         }
@@ -272,6 +281,8 @@ impl World<'_> {
     /// Batches of requests to one endpoint over [from, to), split where their law or their
     /// meaning changes: the endpoint's fault edges, episode starts, the end of the warm-up.
     /// `share` thins the client's rate (forwarded clients split by name-server answers).
+    /// A batch no episode tracks only adds to group totals, so its count is not drawn here:
+    /// its expectation is, and the recorder draws the sum once (a sum of Poisson counts is one).
     #[allow(clippy::too_many_arguments)]
     fn batches(
         &mut self,
@@ -281,47 +292,56 @@ impl World<'_> {
         destination: u32,
         share: f64,
         class: Class,
-        resolver_hits: bool,
+        queries: Queries,
     ) {
         if to_us <= from_us || share <= 0.0 {
             return;
         }
-        let ci = c as usize;
-        let group = self.clients.group[ci];
+        let group = self.clients.state[c as usize].group;
         let rate = super::client::rate_per_us(&self.config.groups[group as usize]) * share;
         let segments = &self.endpoints.models[destination as usize].segments;
-        let mut cuts: Vec<SimTime> =
-            self.recorder.tracked_starts(group).filter(|&t| t > from_us && t < to_us).collect();
         let warm = self.recorder.measure_from_us();
-        if warm > from_us && warm < to_us {
-            cuts.push(warm);
-        }
         let mut i = segments.partition_point(|s| s.start_us <= from_us).saturating_sub(1);
-        cuts.extend(segments[i + 1..].iter().map(|s| s.start_us).take_while(|&t| t < to_us));
-        cuts.sort_unstable();
-        cuts.push(to_us);
         let mut a = from_us;
-        for b in cuts {
-            if b <= a {
-                continue;
-            }
+        while a < to_us {
             while segments.get(i + 1).is_some_and(|s| s.start_us <= a) {
                 i += 1;
+            }
+            let mut b = segments.get(i + 1).map_or(to_us, |s| s.start_us.min(to_us));
+            if warm > a {
+                b = b.min(warm);
+            }
+            for start_us in self.recorder.tracked_starts(group) {
+                if start_us > a {
+                    b = b.min(start_us);
+                }
             }
             let segment = &segments[i];
             let fail = fail_probability(segment);
             let boring_rate = rate * (1.0 - class.interesting(fail));
             let boring_failure = class.boring_failure(fail);
             if boring_rate > 0.0 {
-                let need_first =
-                    segment.episodes.is_empty() && a >= warm && self.recorder.needs_first_arrival(c, group, a);
-                let rng = &mut self.clients.rngs[group as usize];
-                let (requests, first_us) = draw_batch(rng, a, b, boring_rate, need_first);
-                let failed = binomial(rng, requests, boring_failure);
-                let batch = Batch { client: c, group, endpoint: destination, from_us: a, requests, failed, first_us };
-                self.recorder.batch(batch, b, boring_rate, boring_failure, &segment.episodes);
-                if resolver_hits {
-                    self.recorder.resolved(a, requests);
+                if a >= warm && segment.episodes.is_empty() && !self.recorder.tracks(group, a) {
+                    let batch = Batch {
+                        client: c,
+                        group,
+                        endpoint: destination,
+                        from_us: a,
+                        requests: 0,
+                        failed: 0,
+                        first_us: None,
+                    };
+                    self.recorder.defer(batch, b, boring_rate, boring_failure, queries);
+                } else {
+                    let need_first =
+                        segment.episodes.is_empty() && a >= warm && self.recorder.needs_first_arrival(c, group, a);
+                    let rng = &mut self.clients.rngs[group as usize];
+                    let (requests, first_us) = draw_batch(rng, a, b, boring_rate, need_first);
+                    let failed = binomial(rng, requests, boring_failure);
+                    let batch =
+                        Batch { client: c, group, endpoint: destination, from_us: a, requests, failed, first_us };
+                    self.recorder.batch(batch, b, boring_rate, boring_failure, &segment.episodes);
+                    self.recorder.queries(a, requests, queries);
                 }
             }
             a = b;
@@ -332,7 +352,7 @@ impl World<'_> {
     /// over the record's endpoints by the share of name servers answering each; the shares
     /// change only when an answer does.
     fn account_forwarded(&mut self, c: u32, from_us: SimTime, to_us: SimTime) {
-        let record_index = self.config.groups[self.clients.group[c as usize] as usize].record;
+        let record_index = self.config.groups[self.clients.state[c as usize].group as usize].record;
         let record = &self.config.records[record_index as usize];
         let (primary, secondary) = (record.primary.endpoint, record.secondary.endpoint);
         let name_servers = f64::from(self.config.name_server_count);
@@ -343,13 +363,10 @@ impl World<'_> {
             let a = start_us.max(from_us);
             let b = spans.get(k + 1).map_or(to_us, |&(t, _)| t);
             let on_primary = f64::from(count) / name_servers;
-            let before = self.recorder.resolver_queries;
-            self.batches(c, a, b, primary, on_primary, Class::Nothing, true);
+            self.batches(c, a, b, primary, on_primary, Class::Nothing, Queries::NameServer);
             if secondary != primary {
-                self.batches(c, a, b, secondary, 1.0 - on_primary, Class::Nothing, true);
+                self.batches(c, a, b, secondary, 1.0 - on_primary, Class::Nothing, Queries::NameServer);
             }
-            // Every one of these requests went to a name server.
-            self.resolvers.authoritative_queries += self.recorder.resolver_queries - before;
         }
     }
 
@@ -368,10 +385,10 @@ impl World<'_> {
         }
         let members = std::mem::take(&mut self.pools.members[slot]);
         for &c in &members {
-            let from_us = self.clients.since_us[c as usize];
+            let from_us = self.clients.state[c as usize].since_us;
             let to_us = refreshed.refreshable_from_before.min(now_us);
-            self.batches(c, from_us, to_us, refreshed.endpoint_before, 1.0, Class::Nothing, true);
-            self.clients.since_us[c as usize] = now_us;
+            self.batches(c, from_us, to_us, refreshed.endpoint_before, 1.0, Class::Nothing, Queries::Resolver);
+            self.clients.state[c as usize].since_us = now_us;
         }
         self.pools.members[slot] = members;
         self.pools.version[slot] = self.pools.version[slot].wrapping_add(1);
@@ -386,7 +403,7 @@ impl World<'_> {
         }
         let (_, refreshable_us) = self.resolvers.entry_view(self.config, slot);
         let first = self.pools.members[slot][0];
-        let rng = &mut self.clients.rngs[self.clients.group[first as usize] as usize];
+        let rng = &mut self.clients.rngs[self.clients.state[first as usize].group as usize];
         let at_us = refreshable_us.max(now_us).saturating_add(exponential_us(rng, 1.0 / total_rate));
         if at_us < self.config.end_us() {
             engine.schedule(at_us, Event::PoolQuery { slot: slot as u32, version: self.pools.version[slot] });
@@ -399,7 +416,7 @@ impl World<'_> {
             return;
         }
         let first = self.pools.members[slot][0];
-        let rng = &mut self.clients.rngs[self.clients.group[first as usize] as usize];
+        let rng = &mut self.clients.rngs[self.clients.state[first as usize].group as usize];
         let target = unit(rng) * self.pools.total_rate(slot);
         let pick =
             self.pools.cumulative_rate[slot].partition_point(|&r| r <= target).min(self.pools.members[slot].len() - 1);
@@ -410,8 +427,8 @@ impl World<'_> {
 
     /// Counts every client's requests up to `to_us` (episode end, end of run).
     pub(super) fn flush(&mut self, to_us: SimTime, groups: &[bool]) {
-        for c in 0..self.clients.group.len() as u32 {
-            if groups[self.clients.group[c as usize] as usize] {
+        for c in 0..self.clients.state.len() as u32 {
+            if groups[self.clients.state[c as usize].group as usize] {
                 self.account(c, to_us);
             }
         }

@@ -115,6 +115,11 @@ pub fn run(
     let (mut world, mut engine) = World::new(config, seed, options)?;
     let end_us = config.end_us();
     while let Some((now_us, event)) = engine.pop_before(end_us) {
+        // A client's state is a random access into a large array: start loading the next
+        // event's client while this event is handled.
+        if let Some(&Event::Request { client }) = engine.peek() {
+            world.clients.prefetch(client);
+        }
         world.recorder.advance(now_us, config, &world.health);
         world.dispatch(&mut engine, now_us, event);
         if engine.processed_count() % (1 << 18) == 0 {
@@ -157,20 +162,22 @@ impl<'c> World<'c> {
         let first_requests = clients.settle(config, &resolvers, answer);
         let group_start = clients.group_start.clone();
         let recorder = Recorder::new(config, group_start, endpoints.episodes.len(), trace, |c| {
-            answer(config.groups[clients.group[c] as usize].record)
+            answer(config.groups[clients.state[c].group as usize].record)
         });
 
-        // One pending event per client, per checker and per episode edge, plus name-server
-        // updates in flight: at most one per name server per status change, and a status
-        // change needs a checker flip, which needs a probe. The queue only grows as used.
+        // One pending event per client, per resolver entry (its pool), per checker and per
+        // episode edge, plus name-server updates in flight: at most one per name server per
+        // status change, and a status change needs a checker flip, which needs a probe. The
+        // queue only grows as used.
         let probes_max: u64 = config
             .health_checks
             .iter()
             .map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1))
             .sum();
         let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
-        let pending_max = (clients.group.len() + health.checkers.len() + 2 * endpoints.episodes.len())
-            .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX));
+        let pending_max =
+            (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len())
+                .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX));
         let mut engine = Engine::new(pending_max);
         for (id, e) in endpoints.episodes.iter().enumerate() {
             engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });
@@ -203,10 +210,10 @@ impl<'c> World<'c> {
         };
         for (client, first) in first_requests.into_iter().enumerate() {
             let c = client as u32;
-            let g = &config.groups[world.clients.group[client] as usize];
-            let caching = world.resolvers.caches(config, world.clients.resolver[client]);
+            let g = &config.groups[world.clients.state[client].group as usize];
+            let caching = world.resolvers.caches(config, world.clients.state[client].resolver);
             let kind = aggregate::kind(config, g, caching, options.exact_requests);
-            world.clients.kind[client] = kind;
+            world.clients.state[client].kind = kind;
             match kind {
                 aggregate::Kind::Exact => {
                     if let Some(at_us) = first {
@@ -215,13 +222,13 @@ impl<'c> World<'c> {
                 }
                 aggregate::Kind::Wake => {
                     // Idle timeouts are negligible for aggregated pooled clients.
-                    if world.clients.conn_idle_deadline_us[client] > 0 {
-                        world.clients.conn_idle_deadline_us[client] = SimTime::MAX;
+                    if world.clients.state[client].conn_idle_deadline_us > 0 {
+                        world.clients.state[client].conn_idle_deadline_us = SimTime::MAX;
                     }
                     world.schedule_wake(&mut engine, c, 0);
                 }
                 aggregate::Kind::ResolverPool => {
-                    let slot = world.resolvers.slot(world.clients.resolver[client], g.record);
+                    let slot = world.resolvers.slot(world.clients.state[client].resolver, g.record);
                     world.pools.add(slot, c, client::rate_per_us(g));
                 }
                 aggregate::Kind::Forwarded => {}
@@ -296,7 +303,7 @@ impl<'c> World<'c> {
     }
 
     fn on_request(&mut self, engine: &mut Engine<Event>, now_us: SimTime, client: u32) {
-        match self.clients.kind[client as usize] {
+        match self.clients.state[client as usize].kind {
             aggregate::Kind::Exact => {
                 self.interesting_request(engine, now_us, client, aggregate::Forced::Draw);
                 let next_us = self.clients.next_request_us(self.config, client, now_us);
@@ -306,7 +313,7 @@ impl<'c> World<'c> {
             }
             _ => {
                 self.account(client, now_us);
-                let forced = self.clients.forced[client as usize];
+                let forced = self.clients.state[client as usize].forced;
                 self.interesting_request(engine, now_us, client, forced);
                 self.schedule_wake(engine, client, now_us);
             }
@@ -330,7 +337,7 @@ impl<'c> World<'c> {
         if let Some(refreshed) = route.refreshed {
             self.on_pool_refresh(engine, now_us, refreshed);
         }
-        let group = self.clients.group[c];
+        let group = self.clients.state[c].group;
         let segment = self.endpoints.models[route.endpoint as usize].at(now_us);
         let failed = match forced {
             aggregate::Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),
@@ -341,11 +348,11 @@ impl<'c> World<'c> {
             self.clients.on_failure(self.config, client);
         }
         self.recorder.request(now_us, client, group, route.endpoint, failed, &segment.episodes);
-        if self.clients.kind[c] != aggregate::Kind::Exact {
-            self.clients.since_us[c] = now_us;
-            if self.clients.conn_idle_deadline_us[c] > now_us {
+        if self.clients.state[c].kind != aggregate::Kind::Exact {
+            self.clients.state[c].since_us = now_us;
+            if self.clients.state[c].conn_idle_deadline_us > now_us {
                 // Aggregated pooled clients: idle timeouts are negligible (see aggregate.rs).
-                self.clients.conn_idle_deadline_us[c] = SimTime::MAX;
+                self.clients.state[c].conn_idle_deadline_us = SimTime::MAX;
             }
         }
         route.refreshed.is_some()

@@ -163,18 +163,18 @@ pub fn main(cli: Cli) -> Result<()> {
 }
 
 /// Loads and validates a scenario, applying a seed override.
-fn load(path: &Path, seed: Option<u64>) -> Result<(Config, serde_json::Value), ScenarioError> {
+fn load(path: &Path, seed: Option<u64>, exact_requests: bool) -> Result<(Config, serde_json::Value), ScenarioError> {
     let (parsed, source) = scenario::config::load(path)?;
     let mut config = scenario::config::build(&parsed, path)?;
     if let Some(seed) = seed {
         config.seed = seed;
     }
-    config.check_fits(path, memory_available_bytes())?;
+    config.check_fits(path, memory_available_bytes(), exact_requests)?;
     Ok((config, source))
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let (config, source) = load(&args.scenario, args.seed)?;
+    let (config, source) = load(&args.scenario, args.seed, args.exact_requests)?;
     let started = Instant::now();
     let bar = ProgressBar::new(1000 * u64::from(args.runs));
     bar.set_style(
@@ -267,6 +267,11 @@ fn objective_override(
 /// `fosim sweep` and `fosim tune`. `tune` is `Some(objective override)`.
 fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Result<()> {
     let mut sweep = fosim::sweep::load(&args.sweep)?;
+    // Points run in parallel: each may use its share of the memory.
+    let share = memory_available_bytes() / rayon::current_num_threads().max(1) as u64;
+    for config in std::iter::once(&sweep.base).chain(&sweep.configs) {
+        config.check_fits(&args.sweep, share, false)?;
+    }
     if let Some(objective) = &tune {
         if let Some(o) = objective {
             sweep.objective = Some(o.clone());
@@ -382,7 +387,7 @@ fn merge(dir: &Path) -> Result<()> {
 
 /// One measurement, printed as a JSON line for `bench` to read.
 fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> Result<()> {
-    let (mut config, _) = load(path, None)?;
+    let (mut config, _) = load(path, None, exact_requests)?;
     for g in &mut config.groups {
         g.requests_per_s *= rate_scale;
     }
@@ -576,7 +581,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 fn validate(paths: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for path in paths {
-        match load(path, None) {
+        match load(path, None, false) {
             Ok((config, _)) => {
                 println!("{}: ok ({})", path.display(), config.name);
                 for w in &config.warnings {

@@ -63,47 +63,73 @@ impl<E: Copy> Engine<E> {
     }
 }
 
-/// A monotone priority queue (radix heap) on times: keys never go below the last key popped,
-/// which holds in discrete-event simulation. An entry sits in the bucket of the highest bit
-/// in which its time differs from the last popped time; popping empties the lowest
-/// non-empty bucket into lower ones. Push is O(1); an entry moves down a few times at most.
+/// A monotone priority queue on times — a radix heap with base-256 digits, in effect a
+/// hierarchical timing wheel: keys never go below the reference time `last`, which only
+/// moves forward, as in discrete-event simulation. An entry sits at the level of the
+/// highest byte in which its time differs from `last`, in the sub-bucket of that byte's
+/// value; all entries of a sub-bucket come before those of higher sub-buckets and levels.
+/// Entries equal to `last` form the current bucket. A level-0 sub-bucket holds one time and
+/// becomes current as a whole; a higher one is emptied into lower levels. An entry moves
+/// down a few times at most (events a minute ahead: about three).
 ///
 /// The ordering rule needs no sequence number: entries with equal times always share a
 /// bucket, are appended in the order they were scheduled, and moves keep their relative
-/// order, so bucket 0 (time = the last popped time) is a FIFO in schedule order.
+/// order, so the current bucket is a FIFO in schedule order.
 ///
-/// `peek` may move the reference time past the present, and the event being handled may
-/// still schedule something before it: such entries wait in a small side list (`early`),
-/// always popped first, in time then schedule order.
+/// `peek` may move `last` past the present, and the event being handled may still schedule
+/// something before it: such entries wait in a small side list (`early`), always popped
+/// first, in time then schedule order.
 struct RadixHeap<E> {
     last: SimTime,
+    /// Entries equal to `last`, consumed from `head`.
+    current: Vec<(SimTime, E)>,
+    head: usize,
+    /// `[level * 256 + digit]`.
+    buckets: Vec<Vec<(SimTime, E)>>,
+    /// Per level, one bit per non-empty sub-bucket.
+    occupied: [[u64; 4]; LEVELS],
     /// Entries earlier than `last`: (time, order of scheduling, event); a handful at most.
     early: Vec<(SimTime, u64, E)>,
     early_sequence: u64,
-    /// Bucket b holds times whose highest bit differing from `last` is bit b - 1.
-    buckets: Vec<Vec<(SimTime, E)>>,
-    /// Entries of bucket 0 already popped (it is consumed from the front).
-    head: usize,
-    /// Bit b set iff bucket b holds entries not yet popped.
-    occupied: u128,
     len: usize,
 }
+
+const LEVELS: usize = 8;
+/// Entries a drained bucket may keep room for.
+const BUCKET_CAPACITY_KEPT: usize = 1024;
 
 impl<E> RadixHeap<E> {
     fn new() -> Self {
         RadixHeap {
             last: 0,
+            current: Vec::new(),
+            head: 0,
+            buckets: (0..LEVELS * 256).map(|_| Vec::new()).collect(),
+            occupied: [[0; 4]; LEVELS],
             early: Vec::new(),
             early_sequence: 0,
-            buckets: (0..65).map(|_| Vec::new()).collect(),
-            head: 0,
-            occupied: 0,
             len: 0,
         }
     }
 
-    fn bucket_of(last: SimTime, at: SimTime) -> usize {
-        64 - (at ^ last).leading_zeros() as usize
+    /// Where a time goes relative to `last`: None for the current bucket.
+    fn slot(last: SimTime, at: SimTime) -> Option<(usize, usize)> {
+        let differ = at ^ last;
+        if differ == 0 {
+            return None;
+        }
+        let level = (63 - differ.leading_zeros() as usize) / 8;
+        Some((level, ((at >> (8 * level)) & 0xff) as usize))
+    }
+
+    fn place(&mut self, at: SimTime, event: E) {
+        match Self::slot(self.last, at) {
+            None => self.current.push((at, event)),
+            Some((level, digit)) => {
+                self.buckets[level * 256 + digit].push((at, event));
+                self.occupied[level][digit / 64] |= 1 << (digit % 64);
+            }
+        }
     }
 
     fn push(&mut self, at: SimTime, event: E) {
@@ -111,11 +137,9 @@ impl<E> RadixHeap<E> {
         if at < self.last {
             self.early.push((at, self.early_sequence, event));
             self.early_sequence += 1;
-            return;
+        } else {
+            self.place(at, event);
         }
-        let b = Self::bucket_of(self.last, at);
-        self.buckets[b].push((at, event));
-        self.occupied |= 1 << b;
     }
 
     /// The position in `early` of its next entry.
@@ -123,28 +147,45 @@ impl<E> RadixHeap<E> {
         (0..self.early.len()).min_by_key(|&i| (self.early[i].0, self.early[i].1))
     }
 
-    /// The time of the next entry; makes bucket 0 hold the earliest bucketed entries.
+    /// The lowest non-empty sub-bucket.
+    fn lowest(&self) -> Option<(usize, usize)> {
+        for (level, words) in self.occupied.iter().enumerate() {
+            for (w, &bits) in words.iter().enumerate() {
+                if bits != 0 {
+                    return Some((level, w * 64 + bits.trailing_zeros() as usize));
+                }
+            }
+        }
+        None
+    }
+
+    /// The time of the next entry; refills the current bucket when it is empty.
     fn min_key(&mut self) -> Option<SimTime> {
         if let Some(i) = self.earliest_early() {
             return Some(self.early[i].0);
         }
-        if self.occupied & 1 == 0 {
-            if self.occupied == 0 {
-                return None;
-            }
-            let b = self.occupied.trailing_zeros() as usize;
-            let mut moved = std::mem::take(&mut self.buckets[b]);
-            self.occupied &= !(1 << b);
-            self.last = moved.iter().map(|(at, _)| *at).min().expect("an occupied bucket holds entries");
-            self.buckets[0].clear();
+        while self.head == self.current.len() {
+            let (level, digit) = self.lowest()?;
+            let index = level * 256 + digit;
+            self.occupied[level][digit / 64] &= !(1 << (digit % 64));
+            let mut moved = std::mem::take(&mut self.buckets[index]);
+            self.current.clear();
             self.head = 0;
-            for (at, event) in moved.drain(..) {
-                let to = Self::bucket_of(self.last, at);
-                self.buckets[to].push((at, event));
-                self.occupied |= 1 << to;
+            if level == 0 {
+                // One time only: it becomes the current bucket as it is.
+                self.last = moved[0].0;
+                std::mem::swap(&mut self.current, &mut moved);
+            } else {
+                self.last = moved.iter().map(|(at, _)| *at).min().expect("an occupied bucket holds entries");
+                for (at, event) in moved.drain(..) {
+                    self.place(at, event);
+                }
             }
-            // Keep the allocation for the next time this bucket fills.
-            self.buckets[b] = moved;
+            // Keep a small allocation for the next time this bucket fills; give a large one
+            // back, or 2048 buckets would each hold on to their largest size.
+            if moved.capacity() <= BUCKET_CAPACITY_KEPT {
+                self.buckets[index] = moved;
+            }
         }
         Some(self.last)
     }
@@ -153,7 +194,7 @@ impl<E> RadixHeap<E> {
         self.min_key()?;
         Some(match self.earliest_early() {
             Some(i) => &self.early[i].2,
-            None => &self.buckets[0][self.head].1,
+            None => &self.current[self.head].1,
         })
     }
 
@@ -162,18 +203,12 @@ impl<E> RadixHeap<E> {
         E: Copy,
     {
         self.min_key().expect("pop_min on an empty queue");
+        self.len -= 1;
         if let Some(i) = self.earliest_early() {
-            self.len -= 1;
             return self.early.swap_remove(i).2;
         }
-        let (_, event) = self.buckets[0][self.head];
+        let (_, event) = self.current[self.head];
         self.head += 1;
-        if self.head == self.buckets[0].len() {
-            self.buckets[0].clear();
-            self.head = 0;
-            self.occupied &= !1;
-        }
-        self.len -= 1;
         event
     }
 }

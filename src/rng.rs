@@ -29,7 +29,8 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// An exponential draw with the given mean, in whole microseconds.
 pub fn exponential_us<R: Rng + ?Sized>(rng: &mut R, mean_us: f64) -> u64 {
     let x: f64 = Exp1.sample(rng);
-    (x * mean_us).round().min(crate::time::DURATION_US_MAX as f64) as u64
+    // Non-negative, so adding a half and truncating rounds to nearest, without `round`.
+    (x * mean_us + 0.5).min(crate::time::DURATION_US_MAX as f64) as u64
 }
 
 fn splitmix64(mut x: u64) -> u64 {

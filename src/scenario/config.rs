@@ -228,8 +228,10 @@ impl Config {
 
     /// Bytes the model will hold, dominated by per-client state; checked before allocating.
     pub fn memory_estimate_bytes(&self) -> u64 {
-        const PER_CLIENT: u64 = 64;
-        const PER_CLIENT_TRACKED: u64 = 16;
+        // A client's record (48 bytes), its pending event, bucket slack and timeline gauge.
+        const PER_CLIENT: u64 = 100;
+        // Per open episode: failover state and misrouted count.
+        const PER_CLIENT_TRACKED: u64 = 12;
         const PER_RESOLVER_RECORD: u64 = 24;
         let clients = self.client_count();
         clients * (PER_CLIENT + 2 * PER_CLIENT_TRACKED)
@@ -238,10 +240,35 @@ impl Config {
             + u64::from(self.name_server_count) * (self.records.len() + self.health_checks.len()) as u64 * 8
     }
 
-    /// Events the exact model expects to process: requests, probes and warm-up.
-    pub fn event_estimate(&self) -> f64 {
+    /// Events a replication is expected to process: probes, and requests or cache cycles.
+    /// With aggregated requests, a client with a cache has about one event per cache cycle
+    /// (its lifetime plus a request gap); without one (or pooled), a few per episode.
+    pub fn event_estimate(&self, exact_requests: bool) -> f64 {
         let seconds = time::to_seconds(self.end_us());
-        let requests: f64 = self.groups.iter().map(|g| f64::from(g.count) * g.requests_per_s * seconds).sum();
+        let requests: f64 = self
+            .groups
+            .iter()
+            .map(|g| {
+                let per_client = if exact_requests {
+                    g.requests_per_s * seconds
+                } else {
+                    let lifetime_s = match g.cache {
+                        ClientCache::Fixed { ttl_us } => time::to_seconds(ttl_us),
+                        ClientCache::Ttl { min_us, max_us } => {
+                            time::to_seconds(self.records[g.record as usize].ttl_us.clamp(min_us, max_us))
+                        }
+                        ClientCache::None | ClientCache::Forever => f64::INFINITY,
+                    };
+                    let cycles = if g.connection.is_some() || lifetime_s.is_infinite() {
+                        0.0
+                    } else {
+                        seconds / (lifetime_s + 1.0 / g.requests_per_s.max(1e-12))
+                    };
+                    cycles + 10.0 * (1 + self.endpoints.iter().map(|e| e.faults.len()).sum::<usize>()) as f64
+                };
+                f64::from(g.count) * per_client
+            })
+            .sum();
         let probes: f64 = self
             .health_checks
             .iter()
@@ -251,13 +278,18 @@ impl Config {
     }
 }
 
-/// Most events one exact replication may process (about ten minutes of work).
+/// Most events one replication may process (a quarter of an hour of work or so).
 pub const EVENTS_MAX: f64 = 5e9;
 
 impl Config {
     /// Refuses a scenario that would not fit in `memory_bytes_available` or would take
     /// unreasonably long, naming what to change.
-    pub fn check_fits(&self, file: &Path, memory_bytes_available: u64) -> Result<(), ScenarioError> {
+    pub fn check_fits(
+        &self,
+        file: &Path,
+        memory_bytes_available: u64,
+        exact_requests: bool,
+    ) -> Result<(), ScenarioError> {
         let needed = self.memory_estimate_bytes();
         if needed > memory_bytes_available {
             return Err(ScenarioError::invalid(
@@ -273,13 +305,14 @@ impl Config {
                 ),
             ));
         }
-        let events = self.event_estimate();
+        let events = self.event_estimate(exact_requests);
         if events > EVENTS_MAX {
             return Err(ScenarioError::invalid(
                 file,
                 "/clients",
                 format!(
-                    "this scenario would process about {events:.2e} events per run (requests and probes over {}), more than the limit of {EVENTS_MAX:.0e}; reduce client counts or request rates, or shorten the duration",
+                    "this scenario would process about {events:.2e} events per run ({} over {}), more than the limit of {EVENTS_MAX:.0e}; reduce client counts or request rates, or shorten the duration",
+                    if exact_requests { "every request, with --exact-requests" } else { "cache refreshes and probes" },
                     time::format_duration(self.end_us())
                 ),
             ));
@@ -944,6 +977,25 @@ mod tests {
         assert_eq!(hc(0.18, 1), 1);
         assert_eq!(hc(0.5, 4), 3);
         assert_eq!(hc(0.29, 100), 30);
+    }
+
+    #[test]
+    fn the_event_limit_counts_what_each_mode_simulates() {
+        let text = r#"{ "name": "busy", "duration": "1d",
+            "endpoints": { "p": {}, "s": {} },
+            "dns": { "records": { "app": { "ttl": "60s", "failover": { "primary": { "endpoint": "p" }, "secondary": { "endpoint": "s" } } } } },
+            "resolvers": { "isp": { "count": 1000 } },
+            "clients": { "users": { "count": 2000000, "record": "app", "requests_per_s": 10 } } }"#;
+        let file = Path::new("busy.json");
+        let (scenario, _) = parse(file, text).unwrap();
+        let config = build(&scenario, file).unwrap();
+        // 1.7e12 requests one by one: refused, naming the flag.
+        let err = config.check_fits(file, u64::MAX, true).unwrap_err().to_string();
+        assert!(err.contains("--exact-requests"), "{err}");
+        // Aggregated: about one event per client per 60 s cache cycle, 2.9e9 in all.
+        assert!(config.check_fits(file, u64::MAX, false).is_ok());
+        let events = config.event_estimate(false);
+        assert!((2e9..4e9).contains(&events), "{events:e}");
     }
 
     #[test]

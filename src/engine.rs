@@ -251,27 +251,43 @@ mod tests {
         engine.schedule(5, ());
     }
 
+    /// The engine beside a `BinaryHeap` of (time, sequence, event): both must pop the same.
+    struct Checked {
+        engine: Engine<u64>,
+        reference: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64, u64)>>,
+        sequence: u64,
+    }
+
+    impl Checked {
+        fn new() -> Self {
+            Checked { engine: Engine::new(100_000), reference: std::collections::BinaryHeap::new(), sequence: 0 }
+        }
+
+        fn schedule(&mut self, at: u64, event: u64) {
+            self.engine.schedule(at, event);
+            self.reference.push(std::cmp::Reverse((at, self.sequence, event)));
+            self.sequence += 1;
+        }
+
+        fn pop(&mut self) -> (u64, u64) {
+            let popped = self.engine.pop_before(u64::MAX).unwrap();
+            let std::cmp::Reverse((at, _, event)) = self.reference.pop().unwrap();
+            assert_eq!(popped, (at, event));
+            popped
+        }
+    }
+
     #[test]
     fn matches_a_binary_heap_on_random_holds() {
         use rand::Rng;
         let mut r = crate::rng::stream(9, "test");
-        let mut engine = Engine::new(10_000);
-        let mut reference = std::collections::BinaryHeap::new();
-        let mut seq = 0u64;
+        let mut q = Checked::new();
         for i in 0..2_000u64 {
-            let t = r.next_u64() % 1_000;
-            engine.schedule(t, i);
-            reference.push(std::cmp::Reverse((t, seq, i)));
-            seq += 1;
+            q.schedule(r.next_u64() % 1_000, i);
         }
         for _ in 0..20_000 {
-            let (t, e) = engine.pop_before(u64::MAX).unwrap();
-            let std::cmp::Reverse((rt, _, re)) = reference.pop().unwrap();
-            assert_eq!((t, e), (rt, re));
-            let next = t + r.next_u64() % 500;
-            engine.schedule(next, e);
-            reference.push(std::cmp::Reverse((next, seq, e)));
-            seq += 1;
+            let (t, e) = q.pop();
+            q.schedule(t + r.next_u64() % 500, e);
         }
     }
 
@@ -279,35 +295,20 @@ mod tests {
     fn peeking_ahead_keeps_the_order_of_events_scheduled_meanwhile() {
         use rand::Rng;
         let mut r = crate::rng::stream(11, "test");
-        let mut engine = Engine::new(10_000);
-        let mut reference = std::collections::BinaryHeap::new();
-        let mut seq = 0u64;
+        let mut q = Checked::new();
         for i in 0..500u64 {
-            let t = r.next_u64() % 10_000;
-            engine.schedule(t, i);
-            reference.push(std::cmp::Reverse((t, seq, i)));
-            seq += 1;
+            q.schedule(r.next_u64() % 10_000, i);
         }
         for _ in 0..20_000 {
-            let (t, e) = engine.pop_before(u64::MAX).unwrap();
-            let std::cmp::Reverse((rt, _, re)) = reference.pop().unwrap();
-            assert_eq!((t, e), (rt, re));
-            engine.peek();
+            let (t, e) = q.pop();
+            q.engine.peek();
             // Often at the same instant or just after: before the peeked event.
             for _ in 0..(r.next_u64() % 3) {
-                let next = t + r.next_u64() % 3;
-                engine.schedule(next, e);
-                reference.push(std::cmp::Reverse((next, seq, e)));
-                seq += 1;
+                q.schedule(t + r.next_u64() % 3, e);
             }
-            let next = t + r.next_u64() % 5_000;
-            engine.schedule(next, e);
-            reference.push(std::cmp::Reverse((next, seq, e)));
-            seq += 1;
-            while reference.len() > 2_000 {
-                let (t, e) = engine.pop_before(u64::MAX).unwrap();
-                let std::cmp::Reverse((rt, _, re)) = reference.pop().unwrap();
-                assert_eq!((t, e), (rt, re));
+            q.schedule(t + r.next_u64() % 5_000, e);
+            while q.reference.len() > 2_000 {
+                q.pop();
             }
         }
     }

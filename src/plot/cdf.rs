@@ -2,7 +2,7 @@
 //! healthy endpoint by each time, one curve per client group. A curve that stays below 1
 //! is a group with stranded clients. The time axis turns logarithmic when the tail is long.
 
-use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, Mark, TICK_PX, TITLE_PX};
+use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, Mark, TICK_PX};
 use super::{color, font, legend, seconds_label};
 use crate::report::{ClientRow, EpisodeResult, Report, Trace};
 use plotters::coord::Shift;
@@ -67,13 +67,12 @@ impl Chart for Cdf<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(
+        let rest = super::header(
+            root,
+            TITLE_HEIGHT,
             format!("{} — when each active client first reached a healthy endpoint (run 1)", self.report.name),
-            (20, 14),
-            font(TITLE_PX),
-        ))?;
+            None,
+        )?;
         let groups = &self.report.settings.client_groups;
         for (k, area) in rest.split_evenly((self.panels().max(1), 1)).iter().enumerate().take(self.panels()) {
             let rows: Vec<&ClientRow> = self.trace.clients.iter().filter(|c| c.episode as usize == k).collect();

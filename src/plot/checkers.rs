@@ -2,7 +2,7 @@
 //! grouped by region, the status Route 53 reports, and the share of healthy checkers
 //! against the `healthy_fraction` line — the 18 % rule made visible.
 
-use super::{CAPTION_PX, Chart, DrawResult, FAULT_SHADE, LABEL_PX, Mark, TICK_PX, TITLE_PX};
+use super::{CAPTION_PX, Chart, DrawResult, FAULT_SHADE, LABEL_PX, Mark, TICK_PX};
 use super::{font, legend, minutes_label};
 use crate::report::{CheckSettings, Report, Trace};
 use plotters::coord::Shift;
@@ -96,13 +96,12 @@ impl Chart for Checkers<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, mut rest) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(
+        let mut rest = super::header(
+            root,
+            TITLE_HEIGHT,
             format!("{} — each health checker's status, and the status Route 53 reports (run 1)", self.report.name),
-            (20, 14),
-            font(TITLE_PX),
-        ))?;
+            None,
+        )?;
         let end_min = self.report.duration_s / 60.0;
         for check in &self.checks {
             let (raster, after) = rest.split_vertically(raster_height(check));

@@ -166,6 +166,26 @@ enum Mark {
     Dashed(RGBColor),
 }
 
+/// Fills the chart white and draws its title, and a subtitle under it, in the top `height`
+/// pixels; returns the area below.
+fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    height: u32,
+    title: String,
+    subtitle: Option<String>,
+) -> Result<DrawingArea<DB, Shift>, Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (top, rest) = root.split_vertically(height);
+    top.draw(&Text::new(title, (20, 14), font(TITLE_PX)))?;
+    if let Some(subtitle) = subtitle {
+        top.draw(&Text::new(subtitle, (20, 54), font(LABEL_PX)))?;
+    }
+    Ok(rest)
+}
+
 /// Draws a legend in its own area, one entry per line, so that it never hides data.
 fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, heading: &str, entries: &[(String, Mark)]) -> DrawResult
 where

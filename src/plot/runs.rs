@@ -1,7 +1,7 @@
 //! Across replications (`--runs N`): the distribution of detection time and of client
 //! failover p99, per episode, as histograms with the mean marked.
 
-use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, TICK_PX, TITLE_PX};
+use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, TICK_PX};
 use super::{color, font, seconds_label};
 use crate::report::Report;
 use plotters::coord::Shift;
@@ -56,16 +56,15 @@ impl Chart for Runs<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(
+        let rest = super::header(
+            root,
+            TITLE_HEIGHT,
             format!(
                 "{} — how detection and the slowest clients vary across {} runs",
                 self.report.name, self.report.runs
             ),
-            (20, 14),
-            font(TITLE_PX),
-        ))?;
+            None,
+        )?;
         let cells = rest.split_evenly((self.episodes, 2));
         for k in 0..self.episodes {
             let endpoint =

@@ -3,7 +3,7 @@
 //! parameter, a line per value of another. Parameters beyond three are held at the best
 //! point (with an objective) or at their first value.
 
-use super::{CAPTION_PX, Chart, DrawResult, Figure, LABEL_PX, Mark, PlotError, TICK_PX, TITLE_PX};
+use super::{CAPTION_PX, Chart, DrawResult, Figure, LABEL_PX, Mark, PlotError, TICK_PX};
 use super::{color, font, legend, render};
 use crate::sweep::output::{column_name, short};
 use crate::sweep::run::{PointResult, SweepResults};
@@ -141,18 +141,16 @@ impl Chart for Heatmap<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, body) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(format!("{} — {}", self.results.name, self.metric), (20, 12), font(TITLE_PX)))?;
-        title.draw(&Text::new(
-            format!(
+        let body = super::header(
+            root,
+            TITLE_HEIGHT,
+            format!("{} — {}", self.results.name, self.metric),
+            Some(format!(
                 "mean over {} runs per point, same seeds at every point{}",
                 self.results.runs,
                 self.layout.held_note(self.results)
-            ),
-            (20, 52),
-            font(LABEL_PX),
-        ))?;
+            )),
+        )?;
         let (panels, scale) = body.split_horizontally(WIDTH - LEGEND_WIDTH / 2);
         let (x, y) = (
             &self.results.parameters[self.layout.x],
@@ -256,18 +254,16 @@ impl Chart for Lines<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, body) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(format!("{} — {}", self.results.name, self.metric), (20, 12), font(TITLE_PX)))?;
-        title.draw(&Text::new(
-            format!(
+        let body = super::header(
+            root,
+            TITLE_HEIGHT,
+            format!("{} — {}", self.results.name, self.metric),
+            Some(format!(
                 "mean with its 95 % confidence interval over {} runs{}",
                 self.results.runs,
                 self.layout.held_note(self.results)
-            ),
-            (20, 52),
-            font(LABEL_PX),
-        ))?;
+            )),
+        )?;
         let (panels, legend_area) = body.split_horizontally(WIDTH - LEGEND_WIDTH);
         let x = &self.results.parameters[self.layout.x];
         let lines: Vec<Option<usize>> = match self.layout.y {

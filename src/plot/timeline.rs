@@ -3,7 +3,7 @@
 //! name-server switch and the client failover p50/p99. The whole run on top, then one
 //! panel per episode zoomed around its failover.
 
-use super::{CAPTION_PX, Chart, DrawResult, FAILED, FAILOVER, LABEL_PX, Mark, TICK_PX, TITLE_PX};
+use super::{CAPTION_PX, Chart, DrawResult, FAILED, FAILOVER, LABEL_PX, Mark, TICK_PX};
 use super::{DETECTION, DNS, color, font, legend, minutes_label, seconds_label};
 use crate::report::{EpisodeResult, Report, Trace};
 use plotters::coord::Shift;
@@ -88,16 +88,15 @@ impl Chart for Timeline<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE)?;
-        let (title, rest) = root.split_vertically(TITLE_HEIGHT);
-        title.draw(&Text::new(
+        let rest = super::header(
+            root,
+            TITLE_HEIGHT,
             format!(
                 "{} — share of requests to each endpoint over time (run 1, seed {})",
                 self.report.name, self.report.seed
             ),
-            (20, 14),
-            font(TITLE_PX),
-        ))?;
+            None,
+        )?;
         let (run_area, episode_areas) = rest.split_vertically(RUN_PANEL_HEIGHT);
         let duration_min = self.report.duration_s / 60.0;
         let all: Vec<&EpisodeResult> = self.episodes.iter().collect();

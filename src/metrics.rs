@@ -86,7 +86,7 @@ pub struct Recorder {
     authoritative_queries: u64,
     group_start: Vec<u32>,
     groups: Vec<RequestCounts>,
-    pub resolver_queries: u64,
+    resolver_queries: u64,
     trackers: Vec<Option<Tracker>>,
     /// Open episodes that track each group.
     group_open: Vec<Vec<u32>>,
@@ -171,7 +171,7 @@ impl Recorder {
         cell[0] += expected * (1.0 - failure);
         cell[1] += expected * failure;
         if let Some(timeline) = &mut self.timeline {
-            timeline.batch(&Batch { requests: 1, ..batch }, to_us, rate_per_us, failure);
+            timeline.batch(&batch, to_us, rate_per_us, failure, true);
         }
     }
 
@@ -227,7 +227,7 @@ impl Recorder {
             "batches are split at the end of the warm-up"
         );
         if let Some(timeline) = &mut self.timeline {
-            timeline.batch(&batch, to_us, rate_per_us, failure);
+            timeline.batch(&batch, to_us, rate_per_us, failure, batch.requests > 0);
         }
         if batch.from_us >= self.measure_from_us && batch.requests > 0 {
             self.count(batch, at_fault);
@@ -767,13 +767,18 @@ impl Timeline {
         }
     }
 
-    fn request(&mut self, now_us: SimTime, client: u32, endpoint: u32, failed: bool) {
+    /// The client's latest requests go to `endpoint` (the share-of-clients gauge).
+    fn heading(&mut self, client: u32, endpoint: u32) {
         let last = &mut self.last_endpoint[client as usize];
         if *last != endpoint {
             self.clients_on[*last as usize] -= 1;
             self.clients_on[endpoint as usize] += 1;
             *last = endpoint;
         }
+    }
+
+    fn request(&mut self, now_us: SimTime, client: u32, endpoint: u32, failed: bool) {
+        self.heading(client, endpoint);
         if now_us >= self.from_us {
             let row = &mut self.rows[((now_us - self.from_us) / self.bucket_us) as usize];
             row.requests[endpoint as usize] += 1;
@@ -781,15 +786,11 @@ impl Timeline {
         }
     }
 
-    /// A batch over [from, to) at `rate` requests per µs, a share `failure` of them failing.
-    fn batch(&mut self, b: &Batch, to_us: SimTime, rate: f64, failure: f64) {
-        if b.requests > 0 {
-            let last = &mut self.last_endpoint[b.client as usize];
-            if *last != b.endpoint {
-                self.clients_on[*last as usize] -= 1;
-                self.clients_on[b.endpoint as usize] += 1;
-                *last = b.endpoint;
-            }
+    /// A batch over [from, to) at `rate` requests per µs, a share `failure` of them failing;
+    /// `sent` when the client sent any (or, deferred, is expected to).
+    fn batch(&mut self, b: &Batch, to_us: SimTime, rate: f64, failure: f64, sent: bool) {
+        if sent {
+            self.heading(b.client, b.endpoint);
         }
         if b.from_us < self.from_us || to_us <= b.from_us || rate <= 0.0 {
             return;

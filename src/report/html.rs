@@ -4,7 +4,7 @@
 //!
 //! Every string that comes from the scenario is escaped.
 
-use super::summary::{Figures, escape as pointer_escape};
+use super::summary::{Figures, GROUP_COLUMNS, escape as pointer_escape};
 use super::{EpisodeResult, Report};
 use crate::time::format_duration;
 use std::fmt::Write;
@@ -312,25 +312,11 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize, e: &Episo
         rows.push(vec!["last name server back after the end".into(), fig.seconds(&m("dns_failback_last_s"))]);
     }
     table(out, &["figure (seconds from the fault's start)", "value"], &rows);
-    let rows: Vec<Vec<String>> = e
-        .groups
-        .keys()
-        .map(|g| {
-            let gm = |f: &str| m(&format!("groups/{}/{f}", pointer_escape(g)));
-            vec![
-                g.clone(),
-                fig.count_short(&gm("clients_active")),
-                fig.count_short(&gm("clients_stranded")),
-                fig.seconds_short(&gm("client_failover_s/p50")),
-                fig.seconds_short(&gm("client_failover_s/p99")),
-                fig.seconds_short(&gm("client_failover_s/max")),
-                fig.count_short(&gm("requests_misrouted")),
-                fig.count_short(&gm("requests_failed")),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> =
+        e.groups.keys().map(|g| std::iter::once(g.clone()).chain(fig.episode_group_cells(k, g)).collect()).collect();
     if !rows.is_empty() {
-        table(out, &["client group", "active", "stranded", "p50", "p99", "max", "misrouted", "failed"], &rows);
+        let header: Vec<&str> = std::iter::once("client group").chain(GROUP_COLUMNS).collect();
+        table(out, &header, &rows);
     }
 }
 

@@ -121,6 +121,9 @@ pub fn t_975(df: usize) -> f64 {
     z + (z.powi(3) + z) / (4.0 * v) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * v * v)
 }
 
+/// Column headings of `Figures::episode_group_cells`.
+pub const GROUP_COLUMNS: [&str; 7] = ["active", "stranded", "p50", "p99", "max", "misrouted", "failed"];
+
 /// Formats summary figures for people: the value of a single run, or with several runs the
 /// mean with its 95 % confidence interval, and how often the figure was missing.
 pub struct Figures<'a> {
@@ -152,6 +155,21 @@ impl<'a> Figures<'a> {
 
     pub fn count_short(&self, metric: &str) -> String {
         self.format(metric, |x| if self.many { format!("{x:.1}") } else { thousands(x.round() as u64) }, false)
+    }
+
+    /// The cells of a client group's row in an episode's table, after the group's name:
+    /// the columns of `GROUP_COLUMNS`.
+    pub fn episode_group_cells(&self, episode: usize, group: &str) -> [String; 7] {
+        let m = |f: &str| format!("/episodes/{episode}/groups/{}/{f}", escape(group));
+        [
+            self.count_short(&m("clients_active")),
+            self.count_short(&m("clients_stranded")),
+            self.seconds_short(&m("client_failover_s/p50")),
+            self.seconds_short(&m("client_failover_s/p99")),
+            self.seconds_short(&m("client_failover_s/max")),
+            self.count_short(&m("requests_misrouted")),
+            self.count_short(&m("requests_failed")),
+        ]
     }
 
     pub fn rate(&self, metric: &str) -> String {

@@ -4,7 +4,7 @@
 //! A pure function of the report. With several runs every figure reads "mean [95 % CI]".
 
 use super::Report;
-use super::summary::{Figures, escape, thousands};
+use super::summary::{Figures, GROUP_COLUMNS, escape, thousands};
 use crate::time::format_duration;
 use std::fmt::Write;
 
@@ -169,25 +169,14 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     if e.groups.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "  {:<16} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11} {:>9}",
-        "by client group", "active", "stranded", "p50", "p99", "max", "misrouted", "failed"
-    );
+    let row = |name: &str, cells: &[String]| {
+        let widths = [9, 9, 10, 10, 10, 11, 9];
+        let cells: String = cells.iter().zip(widths).map(|(c, w)| format!(" {c:>w$}")).collect();
+        format!("  {name:<16}{cells}")
+    };
+    let _ = writeln!(out, "{}", row("by client group", &GROUP_COLUMNS.map(String::from)));
     for g in e.groups.keys() {
-        let gm = |f: &str| m(&format!("groups/{}/{f}", escape(g)));
-        let _ = writeln!(
-            out,
-            "  {:<16} {:>9} {:>9} {:>10} {:>10} {:>10} {:>11} {:>9}",
-            truncate(g, 16),
-            fig.count_short(&gm("clients_active")),
-            fig.count_short(&gm("clients_stranded")),
-            fig.seconds_short(&gm("client_failover_s/p50")),
-            fig.seconds_short(&gm("client_failover_s/p99")),
-            fig.seconds_short(&gm("client_failover_s/max")),
-            fig.count_short(&gm("requests_misrouted")),
-            fig.count_short(&gm("requests_failed"))
-        );
+        let _ = writeln!(out, "{}", row(&truncate(g, 16), &fig.episode_group_cells(k, g)));
     }
 }
 

@@ -4,6 +4,7 @@ mod cli;
 mod closed_forms;
 mod determinism;
 mod equivalence;
+mod outputs;
 mod plots;
 mod route53;
 mod scenarios;

@@ -3,8 +3,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use fosim::input::{self, InputError};
 use fosim::report::{self, Report};
-use fosim::scenario::{self, Config, ScenarioError};
+use fosim::scenario::{self, Config};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -163,7 +164,7 @@ pub fn main(cli: Cli) -> Result<()> {
 }
 
 /// Loads and validates a scenario, applying a seed override.
-fn load(path: &Path, seed: Option<u64>, exact_requests: bool) -> Result<(Config, serde_json::Value), ScenarioError> {
+fn load(path: &Path, seed: Option<u64>, exact_requests: bool) -> Result<(Config, serde_json::Value), InputError> {
     let (parsed, source) = scenario::config::load(path)?;
     let mut config = scenario::config::build(&parsed, path)?;
     if let Some(seed) = seed {
@@ -337,7 +338,11 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
 
 /// Writes a sweep's outputs and prints its table (and recommendation).
 fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result<()> {
-    let files = fosim::sweep::output::files(results)?;
+    let mut files = fosim::sweep::output::files(results);
+    for figure in fosim::plot::sweep::all(results)? {
+        files.push((format!("{}.svg", figure.name), figure.svg.into_bytes()));
+        files.push((format!("{}.png", figure.name), figure.png));
+    }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, bytes) in &files {
         write_atomically(&dir.join(name), bytes)?;
@@ -373,9 +378,7 @@ fn merge(dir: &Path) -> Result<()> {
         .collect();
     names.sort();
     for path in names {
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let shard: fosim::sweep::run::ShardFile =
-            serde_json::from_slice(&bytes).with_context(|| format!("{}: not a fosim shard file", path.display()))?;
+        let (shard, _) = input::load::<fosim::sweep::run::ShardFile>(&path, input::SHARD)?;
         shards.push((path.display().to_string(), shard));
     }
     if shards.is_empty() {
@@ -392,13 +395,12 @@ fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> R
         g.requests_per_s *= rate_scale;
     }
     let started = Instant::now();
-    let outputs: Vec<fosim::model::RunOutput> = {
+    let outputs: Vec<fosim::simulate::Replication> = {
         use rayon::prelude::*;
+        let options = fosim::model::RunOptions { trace: false, exact_requests };
         (0..runs)
             .into_par_iter()
-            .map(|r| {
-                fosim::model::run(&config, r, fosim::model::RunOptions { trace: false, exact_requests }, &mut |_| {})
-            })
+            .map(|r| fosim::simulate::replicate(&config, r, options, &mut |_| {}))
             .collect::<Result<_, _>>()?
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -538,10 +540,8 @@ fn bench(args: &BenchArgs) -> Result<()> {
 
 /// `fosim plot`: rebuilds the report with its trace from the saved files and redraws.
 fn plot(dir: &Path, out: &Path) -> Result<()> {
-    let read =
-        |name: &str| std::fs::read(dir.join(name)).with_context(|| format!("cannot read {}", dir.join(name).display()));
-    let mut report: Report = serde_json::from_slice(&read("report.json")?)
-        .with_context(|| format!("{}: not a fosim report", dir.join("report.json").display()))?;
+    let read = |name: &str| input::read(&dir.join(name), input::RUN_CSV);
+    let (mut report, _) = input::load::<Report>(&dir.join("report.json"), input::REPORT)?;
     if report.schema_version != report::SCHEMA_VERSION {
         bail!(
             "{}: report schema {} (fosim {}), but this fosim reads schema {}",

@@ -5,7 +5,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Binomial, Distribution, Exp1, Poisson};
 
 pub type Stream = ChaCha8Rng;
 
@@ -31,6 +31,28 @@ pub fn exponential_us<R: Rng + ?Sized>(rng: &mut R, mean_us: f64) -> u64 {
     let x: f64 = Exp1.sample(rng);
     // Non-negative, so adding a half and truncating rounds to nearest, without `round`.
     (x * mean_us + 0.5).min(crate::time::DURATION_US_MAX as f64) as u64
+}
+
+/// A Poisson count of the given mean; 0, without drawing, for a mean of 0 or less.
+#[inline(always)]
+pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    // Means are expected request counts: finite, and far below the sampler's 1.8e19 limit.
+    Poisson::new(mean).expect("a Poisson mean is finite and below 1.8e19").sample(rng) as u64
+}
+
+/// A binomial count of `n` trials of probability `p`; no draw when the result is certain.
+#[inline]
+pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
+    if p <= 0.0 || n == 0 {
+        0
+    } else if p >= 1.0 {
+        n
+    } else {
+        Binomial::new(n, p).expect("a probability inside (0, 1)").sample(rng)
+    }
 }
 
 fn splitmix64(mut x: u64) -> u64 {

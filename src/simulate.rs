@@ -4,8 +4,11 @@
 //!
 //! No files, no terminal: the caller decides what to do with the `Report`.
 
-use crate::model::{self, RunError};
-use crate::report::{self, CheckSettings, GroupSettings, PoolSettings, RecordSettings, Report, Settings, Trace};
+use crate::metrics::Recorder;
+use crate::model::{self, RunError, RunOptions};
+use crate::report::{
+    self, CheckSettings, GroupSettings, PoolSettings, RecordSettings, Report, RunResult, Settings, Trace,
+};
 use crate::scenario::config::{ClientCache, Config};
 use crate::scenario::values::Dist;
 use crate::time::{format_duration, to_seconds};
@@ -13,6 +16,27 @@ use rayon::prelude::*;
 
 /// Most replications one run may ask for.
 pub const RUNS_MAX: u32 = 1_000_000;
+
+/// One replication's figures, its trace when asked for, and its engine's peak queue size.
+pub struct Replication {
+    pub result: RunResult,
+    pub trace: Option<Trace>,
+    pub pending_peak: usize,
+}
+
+/// Runs replication `replication` of a scenario through the model with the metrics
+/// watching. `progress` is told the fraction of simulated time done, now and then.
+pub fn replicate(
+    config: &Config,
+    replication: u32,
+    options: RunOptions,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Replication, RunError> {
+    let mut recorder = Recorder::new(config, options.trace);
+    let end = model::run(config, replication, options, &mut recorder, progress)?;
+    let finished = recorder.finish(&end);
+    Ok(Replication { result: finished.result, trace: finished.trace, pending_peak: end.pending_peak })
+}
 
 /// Runs `runs` replications and builds the report. `progress(replication, fraction)` is
 /// called from worker threads as each replication advances.
@@ -24,18 +48,18 @@ pub fn simulate(
     progress: &(dyn Fn(u32, f64) + Sync),
 ) -> Result<Report, RunError> {
     assert!((1..=RUNS_MAX).contains(&runs), "runs validated by the caller");
-    let outputs: Vec<model::RunOutput> = (0..runs)
+    let outputs: Vec<Replication> = (0..runs)
         .into_par_iter()
         .map(|replication| {
-            let options = model::RunOptions { trace: replication == 0, exact_requests };
-            model::run(config, replication, options, &mut |f| progress(replication, f))
+            let options = RunOptions { trace: replication == 0, exact_requests };
+            replicate(config, replication, options, &mut |f| progress(replication, f))
         })
         .collect::<Result<_, _>>()?;
     let mut trace = None;
     let mut run_results = Vec::with_capacity(outputs.len());
     for output in outputs {
-        if let Some(t) = output.trace {
-            trace = Some(convert_trace(config, t));
+        if output.trace.is_some() {
+            trace = output.trace;
         }
         run_results.push(output.result);
     }
@@ -55,35 +79,6 @@ pub fn simulate(
         run_results,
         trace,
     })
-}
-
-fn convert_trace(config: &Config, t: model::RunTrace) -> Trace {
-    // Changes during the warm-up are kept at time 0, so that the state at the start can be
-    // rebuilt from the file.
-    let seconds = |us| crate::model::endpoint::scenario_seconds(config, us);
-    Trace {
-        timeline: t.timeline,
-        clients: t.clients,
-        check_changes: t
-            .transitions
-            .iter()
-            .map(|x| (seconds(x.at_us), config.health_checks[x.check as usize].id.clone(), x.healthy))
-            .collect(),
-        checker_flips: t
-            .flips
-            .iter()
-            .map(|f| {
-                let (check, region, index) = t.checkers[f.checker as usize];
-                (
-                    seconds(f.at_us),
-                    config.health_checks[check as usize].id.clone(),
-                    config.regions[region as usize].clone(),
-                    index,
-                    f.healthy,
-                )
-            })
-            .collect(),
-    }
 }
 
 fn describe_dist(d: &Dist) -> String {

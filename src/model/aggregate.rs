@@ -14,37 +14,14 @@
 //! (counted against the name servers' answer history). Pooled connections are aggregated
 //! only when an idle timeout is negligible over the run; otherwise they stay per request.
 
+use super::client::{Forced, Kind, rate_per_us};
 use super::endpoint::Segment;
 use super::{Event, World};
 use crate::engine::Engine;
-use crate::metrics::{Batch, Queries};
-use crate::rng::{Stream, exponential_us, unit};
+use crate::observe::{Batch, Observation, Observer, Queries};
+use crate::rng::{self, Stream, exponential_us, unit};
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
 use crate::time::SimTime;
-use rand_distr::{Binomial, Distribution, Poisson};
-
-/// How a client's requests are simulated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    /// One event per request.
-    Exact,
-    /// One event per interesting request; boring ones counted in batches.
-    Wake,
-    /// No cache, behind a caching resolver: counted, driven by the resolver's refreshes.
-    ResolverPool,
-    /// No cache, behind a forwarder: counted against the name servers' answers.
-    Forwarded,
-}
-
-/// The outcome an interesting request must have: the thinning chose it for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Forced {
-    Draw,
-    Fail,
-    Succeed,
-}
 
 /// Which requests change a client's state: those that fail, those that succeed, all, or
 /// none.
@@ -105,7 +82,7 @@ const IDLE_TIMEOUT_NEGLIGIBLE: f64 = 1e-9;
 /// probability e^(−λ·idle) per request.
 fn idle_negligible(config: &Config, g: &GroupConfig) -> bool {
     let Some(k) = g.connection else { return true };
-    let rate = super::client::rate_per_us(g);
+    let rate = rate_per_us(g);
     let requests = rate * config.end_us() as f64 + 1.0;
     f64::from(g.count) * requests * (-rate * k.idle_timeout_us as f64).exp() < IDLE_TIMEOUT_NEGLIGIBLE
 }
@@ -152,6 +129,7 @@ impl Pools {
 }
 
 /// Draws a batch's count, and the time of its first request when it is needed.
+#[inline(always)]
 fn draw_batch(
     rng: &mut Stream,
     from_us: SimTime,
@@ -159,31 +137,18 @@ fn draw_batch(
     rate: f64,
     need_first: bool,
 ) -> (u64, Option<SimTime>) {
-    let poisson = |rng: &mut Stream, mean: f64| {
-        if mean > 0.0 { Poisson::new(mean).map_or(0.0, |p| p.sample(rng)) as u64 } else { 0 }
-    };
     if need_first {
         let first = from_us.saturating_add(exponential_us(rng, 1.0 / rate));
         if first >= to_us {
             return (0, None);
         }
-        (1 + poisson(rng, rate * (to_us - first) as f64), Some(first))
+        (1 + rng::poisson(rng, rate * (to_us - first) as f64), Some(first))
     } else {
-        (poisson(rng, rate * (to_us - from_us) as f64), None)
+        (rng::poisson(rng, rate * (to_us - from_us) as f64), None)
     }
 }
 
-fn binomial(rng: &mut Stream, n: u64, p: f64) -> u64 {
-    if p <= 0.0 || n == 0 {
-        0
-    } else if p >= 1.0 {
-        n
-    } else {
-        Binomial::new(n, p).map_or(0, |b| b.sample(rng))
-    }
-}
-
-impl World<'_> {
+impl<O: Observer> World<'_, O> {
     /// The class, horizon and destination of a Wake client's requests from `at_us` on,
     /// given its state after its last interesting request. After the horizon (the cache's
     /// expiry, the connection's end of life) every request is interesting.
@@ -211,7 +176,7 @@ impl World<'_> {
     pub(super) fn schedule_wake(&mut self, engine: &mut Engine<Event>, c: u32, now_us: SimTime) {
         let ci = c as usize;
         let g = &self.config.groups[self.clients.state[ci].group as usize];
-        let rate = super::client::rate_per_us(g);
+        let rate = rate_per_us(g);
         let end_us = self.config.end_us();
         let (class, horizon_us, destination) = self.wake_state(ci, now_us);
         let rng = &mut self.clients.rngs[self.clients.state[ci].group as usize];
@@ -281,8 +246,9 @@ impl World<'_> {
     /// Batches of requests to one endpoint over [from, to), split where their law or their
     /// meaning changes: the endpoint's fault edges, episode starts, the end of the warm-up.
     /// `share` thins the client's rate (forwarded clients split by name-server answers).
-    /// A batch no episode tracks only adds to group totals, so its count is not drawn here:
-    /// its expectation is, and the recorder draws the sum once (a sum of Poisson counts is one).
+    /// A batch no open episode follows only adds to group totals, so its count is not drawn
+    /// here: its expectation is, and the sum is drawn once at the end (a sum of Poisson
+    /// counts is one).
     #[allow(clippy::too_many_arguments)]
     fn batches(
         &mut self,
@@ -298,9 +264,9 @@ impl World<'_> {
             return;
         }
         let group = self.clients.state[c as usize].group;
-        let rate = super::client::rate_per_us(&self.config.groups[group as usize]) * share;
+        let rate = rate_per_us(&self.config.groups[group as usize]) * share;
         let segments = &self.endpoints.models[destination as usize].segments;
-        let warm = self.recorder.measure_from_us();
+        let warm = self.config.warmup_us;
         let mut i = segments.partition_point(|s| s.start_us <= from_us).saturating_sub(1);
         let mut a = from_us;
         while a < to_us {
@@ -311,7 +277,7 @@ impl World<'_> {
             if warm > a {
                 b = b.min(warm);
             }
-            for start_us in self.recorder.tracked_starts(group) {
+            for start_us in self.tracking.starts(group) {
                 if start_us > a {
                     b = b.min(start_us);
                 }
@@ -321,27 +287,31 @@ impl World<'_> {
             let boring_rate = rate * (1.0 - class.interesting(fail));
             let boring_failure = class.boring_failure(fail);
             if boring_rate > 0.0 {
-                if a >= warm && segment.episodes.is_empty() && !self.recorder.tracks(group, a) {
-                    let batch = Batch {
-                        client: c,
-                        group,
-                        endpoint: destination,
-                        from_us: a,
-                        requests: 0,
-                        failed: 0,
-                        first_us: None,
-                    };
-                    self.recorder.defer(batch, b, boring_rate, boring_failure, queries);
+                let mut batch = Batch {
+                    client: c,
+                    group,
+                    endpoint: destination,
+                    from_us: a,
+                    to_us: b,
+                    requests: 0,
+                    failed: 0,
+                    first_us: None,
+                    queries,
+                };
+                self.deferred.bucket(destination, a, b, boring_rate, boring_failure);
+                if a >= warm && segment.episodes.is_empty() && !self.tracking.follows(group, a) {
+                    self.deferred.defer(group, queries, a, b, boring_rate, boring_failure);
+                    self.observer.observe(Observation::Deferred(batch));
                 } else {
-                    let need_first =
-                        segment.episodes.is_empty() && a >= warm && self.recorder.needs_first_arrival(c, group, a);
+                    let healthy = segment.episodes.is_empty() && a >= warm;
+                    let need_first = healthy && self.tracking.waits_for(c, group, a);
                     let rng = &mut self.clients.rngs[group as usize];
-                    let (requests, first_us) = draw_batch(rng, a, b, boring_rate, need_first);
-                    let failed = binomial(rng, requests, boring_failure);
-                    let batch =
-                        Batch { client: c, group, endpoint: destination, from_us: a, requests, failed, first_us };
-                    self.recorder.batch(batch, b, boring_rate, boring_failure, &segment.episodes);
-                    self.recorder.queries(a, requests, queries);
+                    (batch.requests, batch.first_us) = draw_batch(rng, a, b, boring_rate, need_first);
+                    batch.failed = rng::binomial(rng, batch.requests, boring_failure);
+                    if healthy && batch.first_us.is_some() {
+                        self.tracking.reached(c, group, a);
+                    }
+                    self.observer.observe(Observation::Batch { batch, at_fault: &segment.episodes });
                 }
             }
             a = b;

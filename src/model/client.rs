@@ -5,7 +5,7 @@
 //! it counts for (metrics.rs).
 
 use super::dns::NameServers;
-use super::resolver::Resolvers;
+use super::resolver::{Resolvers, stationary_remaining_us};
 use crate::rng::{self, Stream, exponential_us, unit};
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
 use crate::time::{SimDuration, SimTime, US_PER_S};
@@ -13,6 +13,29 @@ use rand::Rng;
 
 /// No cached answer / no connection.
 const NONE: u32 = u32::MAX;
+
+/// How a client's requests are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// One event per request.
+    Exact,
+    /// One event per interesting request; boring ones counted in batches.
+    Wake,
+    /// No cache, behind a caching resolver: counted, driven by the resolver's refreshes.
+    ResolverPool,
+    /// No cache, behind a forwarder: counted against the name servers' answers.
+    Forwarded,
+}
+
+/// The outcome an interesting request must have: the thinning chose it for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Forced {
+    Draw,
+    Fail,
+    Succeed,
+}
 
 pub struct Clients {
     /// One compact record per client: an event reads most of one client's fields, and one
@@ -39,9 +62,9 @@ pub struct ClientState {
     pub resolver: u32,
     pub group: u16,
     /// How the client's requests are simulated.
-    pub(super) kind: super::aggregate::Kind,
+    pub(super) kind: Kind,
     /// Aggregated mode: the outcome its pending interesting request must have.
-    pub(super) forced: super::aggregate::Forced,
+    pub(super) forced: Forced,
 }
 
 /// Requests per microsecond.
@@ -105,8 +128,8 @@ impl Clients {
                     conn_endpoint: NONE,
                     resolver,
                     group: gi as u16,
-                    kind: super::aggregate::Kind::Exact,
-                    forced: super::aggregate::Forced::Draw,
+                    kind: Kind::Exact,
+                    forced: Forced::Draw,
                 });
                 if q.is_finite() {
                     query_rate[resolvers.slot(resolver, g.record)] += q;
@@ -116,7 +139,7 @@ impl Clients {
         (clients, query_rate)
     }
 
-    /// Steady start (SPEC §1): caches and connections in their stationary state, all holding
+    /// Steady start (docs/model.md §1.4): caches and connections in their stationary state, all holding
     /// `answer(record)`, the answer before any fault. Returns each client's first request
     /// time (memoryless, so simply an exponential draw).
     pub fn settle(
@@ -135,7 +158,7 @@ impl Clients {
             let expires_us = match g.cache {
                 ClientCache::None => 0,
                 ClientCache::Forever => SimTime::MAX,
-                ClientCache::Fixed { ttl_us } => renewal_residual_us(rng, ttl_us, lookup),
+                ClientCache::Fixed { ttl_us } => stationary_remaining_us(rng, ttl_us, lookup),
                 ClientCache::Ttl { min_us, max_us } => {
                     if resolvers.caches(config, self.state[c].resolver) {
                         // Clients that got the answer from their resolver's current entry share
@@ -155,7 +178,7 @@ impl Clients {
                         }
                     } else {
                         let ttl_us = config.records[g.record as usize].ttl_us.clamp(min_us, max_us);
-                        renewal_residual_us(rng, ttl_us, lookup)
+                        stationary_remaining_us(rng, ttl_us, lookup)
                     }
                 }
             };
@@ -267,17 +290,4 @@ pub struct Route {
     pub resolved: bool,
     /// The resolver refreshed its entry for this query.
     pub refreshed: Option<super::resolver::Refreshed>,
-}
-
-/// Stationary residual lifetime of an entry kept `ttl_us` and refreshed by the first
-/// lookup after it expires (lookups at `rate_per_us`): held with probability
-/// T/(T + 1/rate), then uniform on (0, T]. Returns 0 when not held.
-fn renewal_residual_us(rng: &mut Stream, ttl_us: SimDuration, rate_per_us: f64) -> SimTime {
-    if ttl_us == 0 || rate_per_us <= 0.0 {
-        return 0;
-    }
-    let held = ttl_us as f64 / (ttl_us as f64 + 1.0 / rate_per_us);
-    let draw_held = unit(rng);
-    let remaining_us = 1 + rng.next_u64() % ttl_us;
-    if draw_held < held { remaining_us } else { 0 }
 }

@@ -4,7 +4,7 @@
 //! Owns what each name server answers. Updates are applied in the order the status changes
 //! happened: an update older than one already applied is dropped.
 
-use super::health::Transition;
+use crate::observe::{AnswerChange, Transition};
 use crate::rng::{self, Stream};
 use crate::scenario::config::{Config, RecordConfig};
 use crate::time::SimTime;
@@ -22,18 +22,6 @@ pub struct NameServers {
     rngs: Vec<Stream>,
     /// Records whose answer depends on each check.
     records_of_check: Vec<Vec<u32>>,
-}
-
-/// A change of what one name server answers for one record.
-#[derive(Clone, Copy, Debug)]
-pub struct AnswerChange {
-    pub at_us: SimTime,
-    pub name_server: u32,
-    pub record: u32,
-    pub endpoint: u32,
-    pub previous_endpoint: u32,
-    /// The health transition whose arrival caused it.
-    pub transition: u32,
 }
 
 /// Route 53 failover: the primary while it is healthy or unchecked; else the secondary

@@ -6,24 +6,12 @@
 //! (health.rs and client.rs decide that). Episodes — request-affecting fault occurrences —
 //! are numbered here, in start order.
 
+use crate::observe::Episode;
 use crate::rng::{self, Stream};
 use crate::scenario::config::{Config, FaultConfig, OCCURRENCES_MAX};
 use crate::scenario::values::{Dist, Probability};
 use crate::scenario::{FailMode, FaultKind};
-use crate::time::{self, SimTime};
-
-/// One occurrence of a request-affecting fault (outage, flap or degraded).
-#[derive(Clone, Debug)]
-pub struct Episode {
-    pub endpoint: u32,
-    /// Index of the fault in its endpoint's list.
-    pub fault: u32,
-    pub occurrence: u32,
-    pub kind: FaultKind,
-    /// Engine time.
-    pub start_us: SimTime,
-    pub end_us: SimTime,
-}
+use crate::time::SimTime;
 
 #[derive(Clone, Debug, Default)]
 pub struct Segment {
@@ -292,11 +280,6 @@ fn combine<'a>(start_us: SimTime, effects: impl Iterator<Item = &'a Effect>, reg
         .collect();
     segment.episodes.sort_unstable();
     segment
-}
-
-/// Scenario time in seconds of an engine time, for output.
-pub fn scenario_seconds(config: &Config, engine_us: SimTime) -> f64 {
-    time::to_seconds(engine_us.saturating_sub(config.warmup_us))
 }
 
 #[cfg(test)]

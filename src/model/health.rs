@@ -7,6 +7,7 @@
 //! the start of the run), so its outcome is drawn at once and only its completion is queued.
 
 use super::endpoint::{EndpointModel, Segment};
+use crate::observe::{CheckerId, Transition};
 use crate::rng::{self, Stream};
 use crate::scenario::FailMode;
 use crate::scenario::config::{Config, HealthCheckConfig};
@@ -14,9 +15,7 @@ use crate::time::{SimDuration, SimTime};
 use rand::Rng;
 
 pub struct Checker {
-    pub check: u32,
-    pub region: u16,
-    pub index_in_region: u32,
+    pub id: CheckerId,
     /// Consecutive results that disagree with `healthy`.
     disagreeing: u32,
     pub healthy: bool,
@@ -27,44 +26,27 @@ pub struct CheckState {
     pub healthy_checkers: u32,
     /// The status Route 53 reports: after `inverted` and `disabled`.
     pub healthy: bool,
-    pub probes: u64,
-    pub probes_failed: u64,
-}
-
-/// One change of a health check's reported status.
-#[derive(Clone, Copy, Debug)]
-pub struct Transition {
-    pub at_us: SimTime,
-    pub check: u32,
-    pub healthy: bool,
-}
-
-/// One change of one checker's own status (kept for the checker raster).
-#[derive(Clone, Copy, Debug)]
-pub struct CheckerFlip {
-    pub at_us: SimTime,
-    pub checker: u32,
-    pub healthy: bool,
 }
 
 pub struct Health {
     pub checkers: Vec<Checker>,
     pub checks: Vec<CheckState>,
+    /// Every change of a check's reported status, numbered in order.
     pub transitions: Vec<Transition>,
-    /// Recorded only when tracing.
-    pub flips: Option<Vec<CheckerFlip>>,
 }
 
 /// What a probe handler tells the world.
 pub struct ProbeResult {
     /// The next probe of this checker: (completion time, success).
     pub next: (SimTime, bool),
+    /// The checker's own status flipped (to the probe's result).
+    pub flipped: bool,
     /// Index into `transitions` when the check's reported status changed.
     pub transition: Option<u32>,
 }
 
 impl Health {
-    pub fn new(config: &Config, run_seed: u64, trace: bool) -> Self {
+    pub fn new(config: &Config, run_seed: u64) -> Self {
         let mut checkers = Vec::new();
         for (c, hc) in config.health_checks.iter().enumerate() {
             if hc.disabled {
@@ -74,9 +56,7 @@ impl Health {
                 for i in 0..hc.checkers_per_region {
                     let name = format!("checker/{}/{}/{i}", hc.id, config.regions[region as usize]);
                     checkers.push(Checker {
-                        check: c as u32,
-                        region,
-                        index_in_region: i,
+                        id: CheckerId { check: c as u32, region, index_in_region: i },
                         disagreeing: 0,
                         healthy: true,
                         rng: rng::stream(run_seed, &name),
@@ -84,17 +64,14 @@ impl Health {
                 }
             }
         }
+        // Route 53 starts a check healthy (an inverted one unhealthy); a disabled check is
+        // always healthy.
         let checks = config
             .health_checks
             .iter()
-            .map(|hc| CheckState {
-                healthy_checkers: hc.checker_count(),
-                healthy: hc.disabled || !hc.inverted,
-                probes: 0,
-                probes_failed: 0,
-            })
+            .map(|hc| CheckState { healthy_checkers: hc.checker_count(), healthy: hc.disabled || !hc.inverted })
             .collect();
-        Health { checkers, checks, transitions: Vec::new(), flips: trace.then(Vec::new) }
+        Health { checkers, checks, transitions: Vec::new() }
     }
 
     /// Each checker's first probe, at a uniform phase in [0, request_interval):
@@ -102,7 +79,7 @@ impl Health {
     pub fn first_probes(&mut self, config: &Config, endpoints: &[EndpointModel]) -> Vec<(u32, SimTime, bool)> {
         let mut out = Vec::with_capacity(self.checkers.len());
         for (i, checker) in self.checkers.iter_mut().enumerate() {
-            let hc = &config.health_checks[checker.check as usize];
+            let hc = &config.health_checks[checker.id.check as usize];
             let send_us = checker.rng.next_u64() % hc.interval_us;
             let (done_us, ok) = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
             out.push((i as u32, done_us, ok));
@@ -120,11 +97,9 @@ impl Health {
         ok: bool,
     ) -> ProbeResult {
         let checker = &mut self.checkers[checker_index as usize];
-        let hc = &config.health_checks[checker.check as usize];
-        let state = &mut self.checks[checker.check as usize];
-        state.probes += 1;
-        state.probes_failed += u64::from(!ok);
-
+        let check = checker.id.check;
+        let hc = &config.health_checks[check as usize];
+        let state = &mut self.checks[check as usize];
         let flipped = if ok == checker.healthy {
             checker.disagreeing = 0;
             false
@@ -134,13 +109,10 @@ impl Health {
         };
         let next = checker.probe(hc, &endpoints[hc.endpoint as usize], now_us + hc.interval_us);
         if !flipped {
-            return ProbeResult { next, transition: None };
+            return ProbeResult { next, flipped, transition: None };
         }
         checker.healthy = ok;
         checker.disagreeing = 0;
-        if let Some(flips) = &mut self.flips {
-            flips.push(CheckerFlip { at_us: now_us, checker: checker_index, healthy: ok });
-        }
         if ok {
             state.healthy_checkers += 1;
         } else {
@@ -148,22 +120,22 @@ impl Health {
         }
         let healthy = (state.healthy_checkers >= hc.healthy_count_min) != hc.inverted;
         if healthy == state.healthy {
-            return ProbeResult { next, transition: None };
+            return ProbeResult { next, flipped, transition: None };
         }
         state.healthy = healthy;
         let id = u32::try_from(self.transitions.len()).expect("fewer than 2^32 status changes");
-        self.transitions.push(Transition { at_us: now_us, check: checker.check, healthy });
-        ProbeResult { next, transition: Some(id) }
+        self.transitions.push(Transition { at_us: now_us, check, healthy });
+        ProbeResult { next, flipped, transition: Some(id) }
     }
 }
 
 impl Checker {
     /// Sends a probe at `send_us`: returns when its result arrives and whether it succeeded
-    /// (SPEC §2.2). Draws in a fixed order — loss, then response time, then error — so that
+    /// (docs/model.md §3.3). Draws in a fixed order — loss, then response time, then error — so that
     /// configurations differing in one rate stay on the same random path.
     fn probe(&mut self, hc: &HealthCheckConfig, endpoint: &EndpointModel, send_us: SimTime) -> (SimTime, bool) {
         let segment = endpoint.at(send_us);
-        let (latency_us, ok) = probe_outcome(hc, endpoint, segment, self.region, &mut self.rng);
+        let (latency_us, ok) = probe_outcome(hc, endpoint, segment, self.id.region, &mut self.rng);
         (send_us + latency_us, ok)
     }
 }

@@ -6,22 +6,26 @@
 
 pub mod aggregate;
 pub mod client;
+pub mod deferred;
 pub mod dns;
+pub mod draws;
 pub mod endpoint;
 pub mod health;
 pub mod resolver;
+pub mod tracking;
 
 use crate::engine::Engine;
-use crate::metrics::{Recorder, RunCounts};
-use crate::report::{ClientRow, RunResult, TimelineRow};
+use crate::observe::{CheckerFlip, CheckerId, Observation, Observer, RunEnd, Start};
 use crate::rng;
 use crate::scenario::config::Config;
 use crate::time::SimTime;
-use client::Clients;
+use client::{Clients, Forced, Kind};
+use deferred::Deferred;
 use dns::NameServers;
 use endpoint::{EndpointModel, Endpoints};
 use health::Health;
 use resolver::Resolvers;
+use tracking::Tracking;
 
 /// Everything that can happen. Kept small (16 bytes) because the queue holds one per
 /// client and per checker.
@@ -55,64 +59,49 @@ pub enum Event {
     },
 }
 
-/// The outcome of one replication.
-pub struct RunOutput {
-    pub result: RunResult,
-    pub trace: Option<RunTrace>,
-    /// The most events pending at once (for benchmarks).
-    pub pending_peak: usize,
-}
-
-/// Detail kept for the first replication: timeline, per-client rows, status histories.
-pub struct RunTrace {
-    pub timeline: Vec<TimelineRow>,
-    pub clients: Vec<ClientRow>,
-    pub transitions: Vec<health::Transition>,
-    pub flips: Vec<health::CheckerFlip>,
-    /// Region and index within region of each checker.
-    pub checkers: Vec<(u32, u16, u32)>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Occurrences(#[from] endpoint::TooManyOccurrences),
 }
 
-struct World<'c> {
-    config: &'c Config,
+struct World<'a, O: Observer> {
+    config: &'a Config,
+    observer: &'a mut O,
     endpoints: Endpoints,
     health: Health,
     name_servers: NameServers,
     resolvers: Resolvers,
     clients: Clients,
-    recorder: Recorder,
     /// Scratch for answer changes, reused across events.
-    changes: Vec<dns::AnswerChange>,
+    changes: Vec<crate::observe::AnswerChange>,
     pools: aggregate::Pools,
     /// Per record: (time, name servers answering its primary), from the start.
     answer_shares: Vec<Vec<(SimTime, u32)>>,
+    tracking: Tracking,
+    deferred: Deferred,
 }
 
 /// How a replication runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
-    /// Keep the timeline, per-client rows and status histories.
+    /// Draw the timeline's counts of batched requests per bucket.
     pub trace: bool,
     /// Simulate every request as its own event (the oracle for aggregated requests).
     pub exact_requests: bool,
 }
 
-/// Runs replication `replication` of the scenario. `progress` is told the fraction of
-/// simulated time done, now and then.
-pub fn run(
+/// Runs replication `replication` of the scenario, telling `observer` everything that
+/// happens. `progress` is told the fraction of simulated time done, now and then.
+pub fn run<O: Observer>(
     config: &Config,
     replication: u32,
     options: RunOptions,
+    observer: &mut O,
     progress: &mut dyn FnMut(f64),
-) -> Result<RunOutput, RunError> {
+) -> Result<RunEnd, RunError> {
     let seed = rng::replication_seed(config.seed, replication);
-    let (mut world, mut engine) = World::new(config, seed, options)?;
+    let (mut world, mut engine) = World::new(config, seed, options, observer)?;
     let end_us = config.end_us();
     while let Some((now_us, event)) = engine.pop_before(end_us) {
         // A client's state is a random access into a large array: start loading the next
@@ -120,7 +109,7 @@ pub fn run(
         if let Some(&Event::Request { client }) = engine.peek() {
             world.clients.prefetch(client);
         }
-        world.recorder.advance(now_us, config, &world.health);
+        world.observer.observe(Observation::Clock(now_us));
         world.dispatch(&mut engine, now_us, event);
         if engine.processed_count() % (1 << 18) == 0 {
             progress(now_us as f64 / end_us as f64);
@@ -128,31 +117,26 @@ pub fn run(
     }
     progress(1.0);
     world.flush(end_us, &vec![true; config.groups.len()]);
-    let World { health, endpoints, resolvers, recorder, .. } = world;
-    let counts = RunCounts {
+    let World { deferred, resolvers, observer, .. } = world;
+    deferred.draw(seed, observer);
+    Ok(RunEnd {
         replication,
         seed,
         events: engine.processed_count(),
         authoritative_queries: resolvers.authoritative_queries,
-    };
-    let finished = recorder.finish(config, &health, &endpoints.episodes, counts);
-    let trace = finished.timeline.map(|timeline| RunTrace {
-        timeline,
-        clients: finished.clients.unwrap_or_default(),
-        transitions: health.transitions.clone(),
-        flips: health.flips.clone().unwrap_or_default(),
-        checkers: health.checkers.iter().map(|c| (c.check, c.region, c.index_in_region)).collect(),
-    });
-    let result = finished.result;
-    let pending_peak = engine.pending_peak();
-    Ok(RunOutput { result, trace, pending_peak })
+        pending_peak: engine.pending_peak(),
+    })
 }
 
-impl<'c> World<'c> {
-    fn new(config: &'c Config, seed: u64, options: RunOptions) -> Result<(Self, Engine<Event>), RunError> {
-        let trace = options.trace;
+impl<'a, O: Observer> World<'a, O> {
+    fn new(
+        config: &'a Config,
+        seed: u64,
+        options: RunOptions,
+        observer: &'a mut O,
+    ) -> Result<(Self, Engine<Event>), RunError> {
         let endpoints = Endpoints::build(config, seed)?;
-        let mut health = Health::new(config, seed, trace);
+        let mut health = Health::new(config, seed);
         let initial_health: Vec<bool> = health.checks.iter().map(|c| c.healthy).collect();
         let name_servers = NameServers::new(config, seed, &initial_health);
         let mut resolvers = Resolvers::new(config, seed);
@@ -160,10 +144,16 @@ impl<'c> World<'c> {
         let answer = |record: u32| name_servers.answer(0, record);
         resolvers.settle(config, &query_rates, answer);
         let first_requests = clients.settle(config, &resolvers, answer);
-        let group_start = clients.group_start.clone();
-        let recorder = Recorder::new(config, group_start, endpoints.episodes.len(), trace, |c| {
-            answer(config.groups[clients.state[c].group as usize].record)
-        });
+        let record_answers: Vec<u32> = (0..config.records.len() as u32).map(answer).collect();
+        let checkers: Vec<CheckerId> = health.checkers.iter().map(|c| c.id).collect();
+        observer.observe(Observation::Start(Start {
+            episodes: &endpoints.episodes,
+            checkers: &checkers,
+            check_healthy: &initial_health,
+            checkers_healthy: &health.checks.iter().map(|c| c.healthy_checkers).collect::<Vec<_>>(),
+            record_answers: &record_answers,
+            group_start: &clients.group_start,
+        }));
 
         // One pending event per client, per resolver entry (its pool), per checker and per
         // episode edge, plus name-server updates in flight: at most one per name server per
@@ -189,56 +179,64 @@ impl<'c> World<'c> {
         let answer_shares = config
             .records
             .iter()
-            .enumerate()
-            .map(|(r, record)| {
-                let primary_answered = name_servers.answer(0, r as u32) == record.primary.endpoint;
+            .zip(&record_answers)
+            .map(|(record, &answer)| {
+                let primary_answered = answer == record.primary.endpoint;
                 vec![(0, if primary_answered { config.name_server_count } else { 0 })]
             })
             .collect();
         let pools = aggregate::Pools::new(resolvers.slot_count());
+        let tracking = Tracking::new(config, endpoints.episodes.len(), clients.group_start.clone());
         let mut world = World {
             config,
+            observer,
             endpoints,
             health,
             name_servers,
             resolvers,
             clients,
-            recorder,
             changes: Vec::new(),
             pools,
             answer_shares,
+            tracking,
+            deferred: Deferred::new(config, options.trace),
         };
         for (client, first) in first_requests.into_iter().enumerate() {
-            let c = client as u32;
-            let g = &config.groups[world.clients.state[client].group as usize];
-            let caching = world.resolvers.caches(config, world.clients.state[client].resolver);
-            let kind = aggregate::kind(config, g, caching, options.exact_requests);
-            world.clients.state[client].kind = kind;
-            match kind {
-                aggregate::Kind::Exact => {
-                    if let Some(at_us) = first {
-                        engine.schedule(at_us, Event::Request { client: c });
-                    }
-                }
-                aggregate::Kind::Wake => {
-                    // Idle timeouts are negligible for aggregated pooled clients.
-                    if world.clients.state[client].conn_idle_deadline_us > 0 {
-                        world.clients.state[client].conn_idle_deadline_us = SimTime::MAX;
-                    }
-                    world.schedule_wake(&mut engine, c, 0);
-                }
-                aggregate::Kind::ResolverPool => {
-                    let slot = world.resolvers.slot(world.clients.state[client].resolver, g.record);
-                    world.pools.add(slot, c, client::rate_per_us(g));
-                }
-                aggregate::Kind::Forwarded => {}
-            }
+            world.schedule_first(&mut engine, client as u32, first, options.exact_requests);
         }
         let slots: Vec<usize> = world.pools.slots().collect();
         for slot in slots {
             world.schedule_pool(&mut engine, slot, 0);
         }
         Ok((world, engine))
+    }
+
+    /// Decides how a client's requests are simulated and schedules its first event.
+    fn schedule_first(&mut self, engine: &mut Engine<Event>, c: u32, first: Option<SimTime>, exact_requests: bool) {
+        let client = c as usize;
+        let g = &self.config.groups[self.clients.state[client].group as usize];
+        let caching = self.resolvers.caches(self.config, self.clients.state[client].resolver);
+        let kind = aggregate::kind(self.config, g, caching, exact_requests);
+        self.clients.state[client].kind = kind;
+        match kind {
+            Kind::Exact => {
+                if let Some(at_us) = first {
+                    engine.schedule(at_us, Event::Request { client: c });
+                }
+            }
+            Kind::Wake => {
+                // Idle timeouts are negligible for aggregated pooled clients.
+                if self.clients.state[client].conn_idle_deadline_us > 0 {
+                    self.clients.state[client].conn_idle_deadline_us = SimTime::MAX;
+                }
+                self.schedule_wake(engine, c, 0);
+            }
+            Kind::ResolverPool => {
+                let slot = self.resolvers.slot(self.clients.state[client].resolver, g.record);
+                self.pools.add(slot, c, client::rate_per_us(g));
+            }
+            Kind::Forwarded => {}
+        }
     }
 
     fn dispatch(&mut self, engine: &mut Engine<Event>, now_us: SimTime, event: Event) {
@@ -249,19 +247,19 @@ impl<'c> World<'c> {
             }
             Event::Request { client } => self.on_request(engine, now_us, client),
             Event::EpisodeStart { episode } => {
-                self.recorder.open_episode(self.config, episode, &self.endpoints.episodes[episode as usize]);
+                self.tracking.open(self.config, episode, &self.endpoints.episodes[episode as usize]);
+                self.observer.observe(Observation::EpisodeStart(episode));
             }
             Event::EpisodeEnd { episode } => {
                 // Batches are counted lazily: bring the episode's clients up to its end first.
                 let endpoint = self.endpoints.episodes[episode as usize].endpoint;
-                let tracked: Vec<bool> = self
-                    .config
-                    .groups
-                    .iter()
-                    .map(|g| self.config.records[g.record as usize].names_endpoint(endpoint))
-                    .collect();
-                self.flush(now_us, &tracked);
-                self.recorder.close_episode(self.config, episode);
+                let mut followed = vec![false; self.config.groups.len()];
+                for g in self.config.groups_reaching(endpoint) {
+                    followed[g] = true;
+                }
+                self.flush(now_us, &followed);
+                self.tracking.close(episode);
+                self.observer.observe(Observation::EpisodeEnd(episode));
             }
             Event::PoolQuery { slot, version } => self.on_pool_query(engine, now_us, slot as usize, version),
         }
@@ -271,7 +269,13 @@ impl<'c> World<'c> {
         let result = self.health.on_probe(self.config, &self.endpoints.models, now_us, checker, ok);
         let (done_us, next_ok) = result.next;
         engine.schedule(done_us, Event::Probe { checker, ok: next_ok });
+        let check = self.health.checkers[checker as usize].id.check;
+        self.observer.observe(Observation::Probe { check, ok });
+        if result.flipped {
+            self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: ok }));
+        }
         if let Some(transition) = result.transition {
+            self.observer.observe(Observation::Transition(self.health.transitions[transition as usize]));
             for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
                 if at_us < self.config.end_us() {
                     engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
@@ -298,14 +302,14 @@ impl<'c> World<'c> {
                 Some(last) if last.0 == now_us => last.1 = on_primary,
                 _ => shares.push((now_us, on_primary)),
             }
-            self.recorder.answer_changed(change);
+            self.observer.observe(Observation::AnswerChange(change));
         }
     }
 
     fn on_request(&mut self, engine: &mut Engine<Event>, now_us: SimTime, client: u32) {
         match self.clients.state[client as usize].kind {
-            aggregate::Kind::Exact => {
-                self.interesting_request(engine, now_us, client, aggregate::Forced::Draw);
+            Kind::Exact => {
+                self.interesting_request(engine, now_us, client, Forced::Draw);
                 let next_us = self.clients.next_request_us(self.config, client, now_us);
                 if next_us < self.config.end_us() {
                     engine.schedule(next_us, Event::Request { client });
@@ -327,12 +331,12 @@ impl<'c> World<'c> {
         engine: &mut Engine<Event>,
         now_us: SimTime,
         client: u32,
-        forced: aggregate::Forced,
+        forced: Forced,
     ) -> bool {
         let c = client as usize;
         let route = self.clients.route(self.config, &mut self.resolvers, &self.name_servers, now_us, client);
         if route.resolved {
-            self.recorder.resolved(now_us, 1);
+            self.observer.observe(Observation::Resolved { at_us: now_us, count: 1 });
         }
         if let Some(refreshed) = route.refreshed {
             self.on_pool_refresh(engine, now_us, refreshed);
@@ -340,15 +344,25 @@ impl<'c> World<'c> {
         let group = self.clients.state[c].group;
         let segment = self.endpoints.models[route.endpoint as usize].at(now_us);
         let failed = match forced {
-            aggregate::Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),
-            aggregate::Forced::Fail => true,
-            aggregate::Forced::Succeed => false,
+            Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),
+            Forced::Fail => true,
+            Forced::Succeed => false,
         };
         if failed {
             self.clients.on_failure(self.config, client);
         }
-        self.recorder.request(now_us, client, group, route.endpoint, failed, &segment.episodes);
-        if self.clients.state[c].kind != aggregate::Kind::Exact {
+        if segment.episodes.is_empty() && now_us >= self.config.warmup_us {
+            self.tracking.reached(client, group, now_us);
+        }
+        self.observer.observe(Observation::Request {
+            at_us: now_us,
+            client,
+            group,
+            endpoint: route.endpoint,
+            failed,
+            at_fault: &segment.episodes,
+        });
+        if self.clients.state[c].kind != Kind::Exact {
             self.clients.state[c].since_us = now_us;
             if self.clients.state[c].conn_idle_deadline_us > now_us {
                 // Aggregated pooled clients: idle timeouts are negligible (see aggregate.rs).

@@ -77,23 +77,20 @@ impl Resolvers {
             .collect()
     }
 
-    /// Steady start: a cache refreshed by misses arriving at rate `rate_per_us[slot]` holds
-    /// an entry with probability T/(T + 1/rate), with a remaining lifetime uniform on [0, T).
+    /// Steady start: each entry in the stationary state of its renewal process (see
+    /// `stationary_remaining_us`), fed by the queries its clients are expected to send.
     pub fn settle(&mut self, config: &Config, rate_per_us: &[f64], answer: impl Fn(u32) -> u32) {
         for (slot, entry) in self.entries.iter_mut().enumerate() {
             let resolver = slot / self.record_count;
             let record = (slot % self.record_count) as u32;
             let pool = &config.pools[self.pool_of[resolver] as usize];
-            let rng = &mut self.rngs[self.pool_of[resolver] as usize];
-            let ttl_us = pool.clamp_ttl(config.records[record as usize].ttl_us);
-            let rate = rate_per_us[slot];
-            if !pool.cache || ttl_us == 0 || rate <= 0.0 {
+            if !pool.cache {
                 continue;
             }
-            let held = ttl_us as f64 / (ttl_us as f64 + 1.0 / rate);
-            let draw_held = unit(rng);
-            let remaining_us = 1 + rng.next_u64() % ttl_us;
-            if draw_held < held {
+            let rng = &mut self.rngs[self.pool_of[resolver] as usize];
+            let ttl_us = pool.clamp_ttl(config.records[record as usize].ttl_us);
+            let remaining_us = stationary_remaining_us(rng, ttl_us, rate_per_us[slot]);
+            if remaining_us > 0 {
                 *entry = Entry { endpoint: answer(record), expires_us: remaining_us, ttl_us };
             }
         }
@@ -176,4 +173,18 @@ fn refreshable_from(entry: Entry, prefetch: bool) -> SimTime {
     } else {
         entry.expires_us
     }
+}
+
+/// Steady start of a cache entry kept `ttl_us` and refreshed by the first lookup after it
+/// expires, lookups being Poisson at `rate_per_us`: the entry is held with probability
+/// T/(T + 1/rate), and its remaining lifetime is then uniform on (0, T] (whole microseconds
+/// 1 to T). Returns 0 when no entry is held; draws nothing when T or the rate is 0.
+pub fn stationary_remaining_us(rng: &mut Stream, ttl_us: SimDuration, rate_per_us: f64) -> SimTime {
+    if ttl_us == 0 || rate_per_us <= 0.0 {
+        return 0;
+    }
+    let held = ttl_us as f64 / (ttl_us as f64 + 1.0 / rate_per_us);
+    let draw_held = unit(rng);
+    let remaining_us = 1 + rng.next_u64() % ttl_us;
+    if draw_held < held { remaining_us } else { 0 }
 }

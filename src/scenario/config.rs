@@ -4,9 +4,9 @@
 //! microseconds, defaults filled in, Route 53 warnings collected. Every user error is found
 //! here (or while loading), so the model can assert instead of handling bad input.
 
-use super::error::{ScenarioError, Warning, did_you_mean, pointer};
 use super::values::{Dist, Probability};
 use super::{CacheMode, CheckType, FailMode, FaultKind, Scenario};
+use crate::input::{self, InputError, Warning, did_you_mean, pointer};
 use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -221,6 +221,21 @@ impl Config {
         self.health_checks.iter().map(|h| u64::from(h.checker_count())).sum()
     }
 
+    /// Client groups whose record names this endpoint: the groups an episode on it follows.
+    pub fn groups_reaching(&self, endpoint: u32) -> impl Iterator<Item = usize> + '_ {
+        (0..self.groups.len()).filter(move |&g| self.records[self.groups[g].record as usize].names_endpoint(endpoint))
+    }
+
+    /// Rows of the timeline: buckets of `timeline_bucket_us` over the measured duration.
+    pub fn timeline_rows(&self) -> usize {
+        self.duration_us.div_ceil(self.timeline_bucket_us) as usize
+    }
+
+    /// Scenario time in seconds of an engine time (the warm-up reads as 0), for output.
+    pub fn scenario_s(&self, engine_us: SimDuration) -> f64 {
+        time::to_seconds(engine_us.saturating_sub(self.warmup_us))
+    }
+
     /// Health checks that probe this endpoint, in id order.
     pub fn checks_of(&self, endpoint: u32) -> impl Iterator<Item = (u32, &HealthCheckConfig)> {
         (0u32..).zip(&self.health_checks).filter(move |(_, hc)| hc.endpoint == endpoint)
@@ -284,15 +299,10 @@ pub const EVENTS_MAX: f64 = 5e9;
 impl Config {
     /// Refuses a scenario that would not fit in `memory_bytes_available` or would take
     /// unreasonably long, naming what to change.
-    pub fn check_fits(
-        &self,
-        file: &Path,
-        memory_bytes_available: u64,
-        exact_requests: bool,
-    ) -> Result<(), ScenarioError> {
+    pub fn check_fits(&self, file: &Path, memory_bytes_available: u64, exact_requests: bool) -> Result<(), InputError> {
         let needed = self.memory_estimate_bytes();
         if needed > memory_bytes_available {
-            return Err(ScenarioError::invalid(
+            return Err(InputError::invalid(
                 file,
                 "/clients",
                 format!(
@@ -307,7 +317,7 @@ impl Config {
         }
         let events = self.event_estimate(exact_requests);
         if events > EVENTS_MAX {
-            return Err(ScenarioError::invalid(
+            return Err(InputError::invalid(
                 file,
                 "/clients",
                 format!(
@@ -326,67 +336,17 @@ fn gib(bytes: u64) -> f64 {
 }
 
 /// Reads and parses a scenario file, with errors that say where.
-pub fn load(path: &Path) -> Result<(Scenario, serde_json::Value), ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
-        file: path.to_owned(),
-        reason: match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".into(),
-            std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".into(),
-            _ => e.to_string(),
-        },
-    })?;
-    parse(path, &text)
+pub fn load(path: &Path) -> Result<(Scenario, serde_json::Value), InputError> {
+    input::load(path, input::SCENARIO)
 }
 
 /// Parses scenario text; `path` only names the file in errors.
-pub fn parse(path: &Path, text: &str) -> Result<(Scenario, serde_json::Value), ScenarioError> {
-    let source: serde_json::Value = serde_json::from_str(text).map_err(|e| ScenarioError::Syntax {
-        file: path.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    })?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let segments: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|segment| match segment {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
-        let inner = e.into_inner();
-        let message = super::error::explain_serde_message(&strip_position(&inner.to_string()));
-        ScenarioError::Field {
-            file: path.to_owned(),
-            pointer: pointer(&segments),
-            line: inner.line(),
-            column: inner.column(),
-            message: expand_missing_field(&message),
-        }
-    })?;
-    Ok((scenario, source))
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-fn expand_missing_field(message: &str) -> String {
-    match message.strip_prefix("missing field \"") {
-        Some(rest) => format!("the required field \"{}\" is missing", rest.trim_end_matches('"')),
-        None => message.to_owned(),
-    }
+pub fn parse(path: &Path, text: &str) -> Result<(Scenario, serde_json::Value), InputError> {
+    input::parse(path, text)
 }
 
 /// Checks a parsed scenario and builds its `Config`. The first problem found is returned.
-pub fn build(scenario: &Scenario, file: &Path) -> Result<Config, ScenarioError> {
+pub fn build(scenario: &Scenario, file: &Path) -> Result<Config, InputError> {
     Validator { file, warnings: Vec::new(), regions: Vec::new() }.build(scenario)
 }
 
@@ -396,11 +356,11 @@ struct Validator<'a> {
     regions: Vec<String>,
 }
 
-type Check<T> = Result<T, ScenarioError>;
+type Check<T> = Result<T, InputError>;
 
 impl Validator<'_> {
-    fn error(&self, at: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::invalid(self.file, at, message)
+    fn error(&self, at: &str, message: impl Into<String>) -> InputError {
+        InputError::invalid(self.file, at, message)
     }
 
     fn warn(&mut self, at: &str, message: impl Into<String>) {
@@ -841,7 +801,7 @@ impl Validator<'_> {
         let cat = |field: &str| pointer(&["clients", id, "dns_cache", field]);
         let only = |field: &str, present: bool, modes: &str| -> Check<()> {
             if present {
-                return Err(ScenarioError::invalid(
+                return Err(InputError::invalid(
                     self.file,
                     cat(field),
                     format!("the field \"{field}\" applies only to dns_cache mode {modes}"),

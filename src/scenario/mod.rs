@@ -1,16 +1,14 @@
 //! The scenario file: serde types (the only `Deserialize` types in fosim), loading, and
 //! validation into a `Config`.
 //!
-//! The types mirror SPEC §2 field for field; their doc comments become the JSON Schema.
+//! The types mirror the model of docs/model.md field for field; their doc comments become
+//! the JSON Schema.
 //! Nothing here runs the model.
 
 pub mod config;
-pub mod error;
 pub mod values;
 
 pub use config::Config;
-pub use error::ScenarioError;
-pub use error::Warning;
 pub use values::{Dist, Duration};
 
 use schemars::JsonSchema;
@@ -18,7 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// A fosim scenario: endpoints and their faults, health checks, DNS records, resolvers and
-/// clients. See SPEC.md §2.
+/// clients. See docs/model.md.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {

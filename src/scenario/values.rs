@@ -1,11 +1,9 @@
 //! Value types shared by scenario fields: durations and distributions of durations.
 //!
-//! Owns their JSON forms, their error messages and their JSON Schema. Sampling draws an
-//! integer number of microseconds; floats stay inside the draw.
+//! Owns their JSON forms, their error messages and their JSON Schema. Drawing from them is
+//! the model's (model/draws.rs).
 
 use crate::time::{self, SimDuration};
-use rand::Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::Value;
@@ -126,7 +124,7 @@ fn dist_from_value(value: &Value) -> Result<Dist, String> {
         }
         other => Err(format!(
             "expected {DIST_EXPECTED}, found an object with the unknown key \"{other}\"{}",
-            crate::scenario::error::did_you_mean(other, &["uniform", "exponential", "lognormal"])
+            crate::input::did_you_mean(other, &["uniform", "exponential", "lognormal"])
         )),
     }
 }
@@ -162,19 +160,6 @@ impl JsonSchema for Dist {
 }
 
 impl Dist {
-    /// One draw, in microseconds, capped at `DURATION_US_MAX` so that sums cannot overflow.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
-        match *self {
-            Dist::Fixed(d) => d,
-            Dist::Uniform(low, high) => low + rng.next_u64() % (high - low + 1),
-            Dist::Exponential(mean) => scale(mean as f64 * Distribution::<f64>::sample(&Exp1, rng)),
-            Dist::Lognormal { median, sigma } => {
-                let z: f64 = StandardNormal.sample(rng);
-                scale(median as f64 * (sigma * z).exp())
-            }
-        }
-    }
-
     pub fn mean_us(&self) -> f64 {
         match *self {
             Dist::Fixed(d) => d as f64,
@@ -212,10 +197,6 @@ impl Dist {
     }
 }
 
-fn scale(us: f64) -> SimDuration {
-    if us >= time::DURATION_US_MAX as f64 { time::DURATION_US_MAX } else { us.round() as SimDuration }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,32 +227,15 @@ mod tests {
         let err = dist(json!(true)).unwrap_err();
         assert!(err.contains("found the boolean true"), "{err}");
     }
-
-    #[test]
-    fn samples_have_the_right_mean() {
-        let mut rng = crate::rng::stream(1, "test");
-        let n = 200_000;
-        for d in [
-            Dist::Exponential(1_000_000),
-            Dist::Uniform(0, 2_000_000),
-            Dist::Lognormal { median: 1_000_000, sigma: 0.5 },
-        ] {
-            let draws: Vec<f64> = (0..n).map(|_| d.sample(&mut rng) as f64).collect();
-            let mean = draws.iter().sum::<f64>() / n as f64;
-            let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            let se = (var / n as f64).sqrt();
-            assert!((mean - d.mean_us()).abs() < 4.0 * se, "{d:?}: {mean} vs {}", d.mean_us());
-        }
-    }
 }
 
-/// A probability, drawn against with integers: `hit` compares one `u64` draw with a
-/// threshold, so there is no float in the event loop and every call uses exactly one draw
-/// (which keeps streams aligned across configurations that differ only in the rate).
+/// A probability, drawn against with integers: a draw compares one `u64` with `threshold`
+/// (model/draws.rs), so there is no float in the event loop and every draw uses exactly one
+/// number (which keeps streams aligned across configurations that differ only in the rate).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Probability {
     pub p: f64,
-    threshold: u128,
+    pub threshold: u128,
 }
 
 impl Probability {
@@ -282,10 +246,6 @@ impl Probability {
         assert!((0.0..=1.0).contains(&p), "probability {p} outside [0, 1]");
         let threshold = if p >= 1.0 { 1u128 << 64 } else { (p * 18_446_744_073_709_551_616.0) as u128 };
         Probability { p, threshold }
-    }
-
-    pub fn hit<R: Rng + ?Sized>(&self, rng: &mut R) -> bool {
-        u128::from(rng.next_u64()) < self.threshold
     }
 
     pub fn is_zero(&self) -> bool {

@@ -9,9 +9,9 @@ pub mod output;
 pub mod run;
 pub mod tune;
 
-use crate::scenario::error::{did_you_mean, pointer as make_pointer};
+use crate::input::{self, InputError, did_you_mean, pointer as make_pointer};
 use crate::scenario::values::describe;
-use crate::scenario::{self, Config, ScenarioError};
+use crate::scenario::{self, Config};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -130,50 +130,24 @@ pub struct Sweep {
     pub objective: Option<Objective>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    #[error(transparent)]
-    File(#[from] ScenarioError),
-    #[error("{file}: at {at}: {message}")]
-    Invalid { file: PathBuf, at: String, message: String },
-}
-
-fn invalid(file: &Path, at: impl Into<String>, message: impl Into<String>) -> SweepError {
-    SweepError::Invalid { file: file.to_owned(), at: at.into(), message: message.into() }
+fn invalid(file: &Path, at: impl Into<String>, message: impl Into<String>) -> InputError {
+    InputError::invalid(file, at, message)
 }
 
 /// Reads and validates a sweep file and its base scenario, building every point's config.
-pub fn load(path: &Path) -> Result<Sweep, SweepError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
-        file: path.to_owned(),
-        reason: if e.kind() == std::io::ErrorKind::NotFound { "no such file".into() } else { e.to_string() },
-    })?;
-    let source: Value = serde_json::from_str(&text).map_err(|e| ScenarioError::Syntax {
-        file: path.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
-    })?;
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let sweep: SweepFile = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let at = e.path().to_string();
-        let inner = e.into_inner();
-        ScenarioError::Field {
-            file: path.to_owned(),
-            pointer: format!("/{}", at.replace('.', "/")),
-            line: inner.line(),
-            column: inner.column(),
-            message: crate::scenario::error::explain_serde_message(
-                inner.to_string().split(" at line ").next().unwrap_or_default(),
-            ),
-        }
-    })?;
+pub fn load(path: &Path) -> Result<Sweep, InputError> {
+    let (sweep, source) = input::load::<SweepFile>(path, input::SWEEP)?;
     build(path, sweep, source)
 }
 
-fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, SweepError> {
+fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputError> {
     let scenario_path = path.parent().unwrap_or(Path::new(".")).join(&sweep.scenario);
-    let (parsed, base_source) = scenario::config::load(&scenario_path)?;
+    let (parsed, base_source) = scenario::config::load(&scenario_path).map_err(|e| match e {
+        InputError::Read { file, reason, .. } => {
+            invalid(path, "/scenario", format!("cannot read the base scenario {}: {reason}", file.display()))
+        }
+        other => other,
+    })?;
     let base = scenario::config::build(&parsed, &scenario_path)?;
     if sweep.name.is_empty()
         || !sweep.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
@@ -253,7 +227,7 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, SweepErr
 }
 
 /// Checks that `pointer` names one of the swept parameters.
-pub(crate) fn swept(file: &Path, at: &str, parameters: &[Parameter], pointer: &str) -> Result<(), SweepError> {
+pub(crate) fn swept(file: &Path, at: &str, parameters: &[Parameter], pointer: &str) -> Result<(), InputError> {
     if parameters.iter().any(|p| p.pointer == pointer) {
         return Ok(());
     }
@@ -270,7 +244,7 @@ pub(crate) fn swept(file: &Path, at: &str, parameters: &[Parameter], pointer: &s
 }
 
 /// A parameter's values and their labels, from a list, a range or labelled values.
-fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<(Vec<Value>, Vec<String>), SweepError> {
+fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<(Vec<Value>, Vec<String>), InputError> {
     let (values, labels) = match spec {
         Value::Array(values) => (values.clone(), None),
         Value::Object(map) if map.contains_key("values") => {
@@ -331,7 +305,7 @@ fn label(value: &Value) -> String {
 
 /// Expands `{"from", "to", "step"}` over numbers or durations (duration strings give
 /// duration strings, so the values read as the user wrote them).
-fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<Vec<Value>, SweepError> {
+fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<Vec<Value>, InputError> {
     if let Some(extra) = map.keys().find(|k| !["from", "to", "step"].contains(&k.as_str())) {
         return Err(invalid(
             file,
@@ -344,7 +318,7 @@ fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<
     };
     let (from, to, step) = (get("from")?, get("to")?, get("step")?);
     let durations = [from, to, step].iter().any(|v| v.is_string());
-    let number = |key: &str, v: &Value| -> Result<f64, SweepError> {
+    let number = |key: &str, v: &Value| -> Result<f64, InputError> {
         if durations {
             crate::scenario::values::Duration::deserialize(v.clone())
                 .map(|d| d.us() as f64)
@@ -384,7 +358,7 @@ fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<
 
 /// The parent of the pointer must exist in the base scenario (the field itself may be
 /// absent and defaulted there); the scenario checks the rest when each point is built.
-fn check_pointer(file: &Path, at: &str, base: &Value, pointer: &str) -> Result<(), SweepError> {
+fn check_pointer(file: &Path, at: &str, base: &Value, pointer: &str) -> Result<(), InputError> {
     if !pointer.starts_with('/') || pointer.len() < 2 {
         return Err(invalid(
             file,
@@ -493,7 +467,7 @@ pub fn point_source(base: &Value, parameters: &[Parameter], point: &[usize]) -> 
     source
 }
 
-fn point_config(file: &Path, base: &Value, parameters: &[Parameter], point: &[usize]) -> Result<Config, SweepError> {
+fn point_config(file: &Path, base: &Value, parameters: &[Parameter], point: &[usize]) -> Result<Config, InputError> {
     let source = point_source(base, parameters, point);
     let describe_point = || -> String {
         parameters
@@ -517,7 +491,7 @@ fn point_config(file: &Path, base: &Value, parameters: &[Parameter], point: &[us
         .and_then(|(parsed, _)| crate::scenario::config::build(&parsed, scenario_file));
     parsed.map_err(|e| {
         let (at, message) = match &e {
-            ScenarioError::Field { pointer, message, .. } | ScenarioError::Invalid { pointer, message, .. } => {
+            InputError::Field { pointer, message, .. } | InputError::Invalid { pointer, message, .. } => {
                 (pointer.clone(), message.clone())
             }
             other => (String::new(), other.to_string()),

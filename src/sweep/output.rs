@@ -1,14 +1,14 @@
-//! Sweep outputs as bytes: `results.json`, `results.csv` (one row per point), `results.md`,
-//! the sweep plots and, with an objective, `recommendation.json` / `.md`. A pure function of
-//! `SweepResults`, which is why merged shards give exactly the files of the whole sweep.
+//! Sweep tables as bytes: `results.json`, `results.csv` (one row per point), `results.md`
+//! and, with an objective, `recommendation.json` / `.md` (the charts are `plot::sweep`'s). A
+//! pure function of `SweepResults`, which is why merged shards give exactly the files of the
+//! whole sweep.
 
 use super::run::{PointResult, SweepResults};
 use super::tune;
-use crate::plot::PlotError;
 use crate::report::summary::Row;
 
-/// Every output file of a sweep: (name, bytes).
-pub fn files(results: &SweepResults) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+/// Every table of a sweep: (name, bytes).
+pub fn files(results: &SweepResults) -> Vec<(String, Vec<u8>)> {
     let mut files = vec![
         ("results.json".to_owned(), json_bytes(results)),
         ("results.csv".to_owned(), csv(results)),
@@ -22,11 +22,7 @@ pub fn files(results: &SweepResults) -> Result<Vec<(String, Vec<u8>)>, PlotError
             format!("```\n{}```\n", tune::render(results, &recommendation)).into_bytes(),
         ));
     }
-    for figure in crate::plot::sweep::all(results)? {
-        files.push((format!("{}.svg", figure.name), figure.svg.into_bytes()));
-        files.push((format!("{}.png", figure.name), figure.png));
-    }
-    Ok(files)
+    files
 }
 
 pub fn json_bytes<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -4,9 +4,10 @@
 //! and `merge` joins them into exactly what the whole sweep would have produced.
 
 use super::{Objective, Sweep};
-use crate::model::{self, RunError};
+use crate::model::{RunError, RunOptions};
 use crate::report::RunResult;
 use crate::report::summary::{self, Row};
+use crate::simulate::replicate;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -124,8 +125,8 @@ pub fn figure(run: &RunResult, pointer: &str) -> Option<f64> {
 
 /// Checks that every tracked figure exists, on one run of the base scenario, before the
 /// whole grid is run; suggests the closest figure otherwise.
-pub fn check_metrics(sweep: &Sweep) -> Result<(), super::SweepError> {
-    let probe = model::run(&sweep.base, 0, model::RunOptions::default(), &mut |_| {})
+pub fn check_metrics(sweep: &Sweep) -> Result<(), crate::input::InputError> {
+    let probe = replicate(&sweep.base, 0, RunOptions::default(), &mut |_| {})
         .map_err(|e| super::invalid(&sweep.file, "/scenario", e.to_string()))?
         .result;
     let rows = summary::summarise(std::slice::from_ref(&probe));
@@ -154,7 +155,7 @@ pub fn check_metrics(sweep: &Sweep) -> Result<(), super::SweepError> {
                 at,
                 format!(
                     "unknown figure \"{metric}\"{}: a run of the base scenario has no such figure (figures are JSON Pointers into a run result, e.g. /totals/availability, /episodes/0/client_failover_s/p99)",
-                    crate::scenario::error::did_you_mean(&metric, &known)
+                    crate::input::did_you_mean(&metric, &known)
                 ),
             ));
         }
@@ -171,7 +172,7 @@ fn run_point(
 ) -> Result<PointResult, RunError> {
     let results: Vec<RunResult> = (0..runs)
         .into_par_iter()
-        .map(|r| model::run(config, r, model::RunOptions::default(), &mut |_| {}).map(|o| o.result))
+        .map(|r| replicate(config, r, RunOptions::default(), &mut |_| {}).map(|o| o.result))
         .collect::<Result<_, _>>()?;
     let per_run = tracked.iter().map(|m| (m.clone(), results.iter().map(|r| figure(r, m)).collect())).collect();
     Ok(PointResult { index, values, summary: summary::summarise(&results), per_run })

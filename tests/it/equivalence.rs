@@ -4,8 +4,9 @@
 //! across replications, and client wait times pass a two-sample Kolmogorov–Smirnov test.
 
 use crate::support::{Sample, config_from};
-use fosim::model::{self, RunOptions};
+use fosim::model::RunOptions;
 use fosim::report::RunResult;
+use fosim::simulate::replicate;
 use serde_json::{Value, json};
 
 const RUNS: u32 = 30;
@@ -18,7 +19,7 @@ fn runs(scenario: &Value, exact_requests: bool) -> (Vec<RunResult>, Vec<f64>) {
     let mut results = Vec::new();
     let mut waits = Vec::new();
     for r in 0..RUNS {
-        let out = model::run(&config, r, RunOptions { trace: true, exact_requests }, &mut |_| {}).unwrap();
+        let out = replicate(&config, r, RunOptions { trace: true, exact_requests }, &mut |_| {}).unwrap();
         let trace = out.trace.unwrap();
         for (k, e) in out.result.episodes.iter().enumerate() {
             if let Some(switch) = e.dns_switch_last_s.filter(|_| e.detection_s.is_some()) {
@@ -262,7 +263,7 @@ fn a_pooled_group_with_likely_idle_timeouts_stays_per_request() {
         json!({ "idle": { "count": 50, "record": "app", "requests_per_s": 0.05, "connection": { "reuse": true, "idle_timeout": "10s" } } }),
     );
     let config = config_from(&s);
-    let a = model::run(&config, 0, RunOptions { trace: false, exact_requests: false }, &mut |_| {}).unwrap();
-    let e = model::run(&config, 0, RunOptions { trace: false, exact_requests: true }, &mut |_| {}).unwrap();
+    let a = replicate(&config, 0, RunOptions { trace: false, exact_requests: false }, &mut |_| {}).unwrap();
+    let e = replicate(&config, 0, RunOptions { trace: false, exact_requests: true }, &mut |_| {}).unwrap();
     assert_eq!(a.result, e.result, "a group that cannot be aggregated runs exactly as in exact mode");
 }

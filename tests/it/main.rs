@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per topic (see ARCHITECTURE.md, Tests).
 
+mod architecture;
 mod cli;
 mod closed_forms;
 mod determinism;

@@ -1,0 +1,282 @@
+//! The status and answer histories of a run, and the post-run questions asked of them:
+//! when a fault was detected and recovered from, when name servers switched away and back,
+//! which unhealthy transitions were false failovers, and how long name servers answered
+//! away from a healthy primary (docs/model.md §7).
+
+use super::episodes::Closed;
+use crate::observe::{AnswerChange, Episode, Start, Transition};
+use crate::report::EpisodeResult;
+use crate::scenario::FaultKind;
+use crate::scenario::config::Config;
+use crate::time::{SimTime, to_seconds};
+
+pub struct History {
+    pub episodes: Vec<Episode>,
+    /// Every change of a check's reported status, in order; `AnswerChange::transition`
+    /// indexes it.
+    pub transitions: Vec<Transition>,
+    /// Answer changes of each (name server, record), in time order.
+    answers: Vec<Vec<AnswerChange>>,
+    initial_health: Vec<bool>,
+    initial_answers: Vec<u32>,
+    record_count: usize,
+}
+
+/// When the health check saw an episode: detection and recovery (engine times), and until
+/// when its results are attributed to the episode.
+struct CheckTimes {
+    check: Option<u32>,
+    detection_us: Option<SimTime>,
+    recovery_us: Option<SimTime>,
+    attributed_end_us: SimTime,
+}
+
+/// When the name servers switched away from an episode's endpoint and back.
+struct DnsTimes {
+    switch_first_us: Option<SimTime>,
+    switch_last_us: Option<SimTime>,
+    failback_last_us: Option<SimTime>,
+}
+
+impl History {
+    pub fn new(config: &Config, start: &Start<'_>) -> Self {
+        let record_count = config.records.len();
+        History {
+            episodes: start.episodes.to_vec(),
+            transitions: Vec::new(),
+            answers: vec![Vec::new(); config.name_server_count as usize * record_count],
+            initial_health: start.check_healthy.to_vec(),
+            initial_answers: start.record_answers.to_vec(),
+            record_count,
+        }
+    }
+
+    pub fn answer_changed(&mut self, change: AnswerChange) {
+        self.answers[change.name_server as usize * self.record_count + change.record as usize].push(change);
+    }
+
+    pub fn transitions_of(&self, check: u32) -> impl Iterator<Item = &Transition> + '_ {
+        self.transitions.iter().filter(move |t| t.check == check)
+    }
+
+    /// Results caused by a fault arrive until its end plus the longest probe.
+    fn attributed_end_us(config: &Config, check: u32, episode: &Episode) -> SimTime {
+        episode.end_us + config.health_checks[check as usize].probe_duration_us_max()
+    }
+
+    /// A check went unhealthy, measured, outside every episode of its endpoint (inverted
+    /// checks are unhealthy by design when all is well, so never count).
+    pub fn is_false_failover(&self, config: &Config, t: &Transition) -> bool {
+        let hc = &config.health_checks[t.check as usize];
+        !t.healthy
+            && !hc.inverted
+            && t.at_us >= config.warmup_us
+            && !self.episodes.iter().any(|e| {
+                e.endpoint == hc.endpoint
+                    && e.start_us <= t.at_us
+                    && t.at_us < Self::attributed_end_us(config, t.check, e)
+            })
+    }
+
+    fn status_after(&self, check: u32, at_us: SimTime, inclusive: bool) -> bool {
+        self.transitions_of(check)
+            .take_while(|t| t.at_us < at_us || (inclusive && t.at_us == at_us))
+            .last()
+            .map_or(self.initial_health[check as usize], |t| t.healthy)
+    }
+
+    fn answer_before(&self, ns: usize, record: usize, at_us: SimTime) -> u32 {
+        self.answers[ns * self.record_count + record]
+            .iter()
+            .take_while(|c| c.at_us < at_us)
+            .last()
+            .map_or(self.initial_answers[record], |c| c.endpoint)
+    }
+
+    /// Mean over name servers of the time spent answering away from a record's primary
+    /// after a false failover, until the primary is answered again or a real episode on it
+    /// starts, summed over records.
+    pub fn false_failover_s(&self, config: &Config) -> f64 {
+        let mut total_us = 0u64;
+        for (slot, changes) in self.answers.iter().enumerate() {
+            let record = &config.records[slot % self.record_count];
+            let primary = record.primary.endpoint;
+            let mut away_since: Option<SimTime> = None;
+            let mut close = |from_us: SimTime, to_us: SimTime| {
+                // Time inside an episode of the primary is a real failover, not a false one.
+                let mut until_us = to_us;
+                for e in self.episodes.iter().filter(|e| e.endpoint == primary && e.end_us > from_us) {
+                    until_us = until_us.min(e.start_us.max(from_us));
+                }
+                let from_us = from_us.max(config.warmup_us);
+                total_us += until_us.saturating_sub(from_us);
+            };
+            for change in changes {
+                if change.endpoint == primary {
+                    if let Some(since) = away_since.take() {
+                        close(since, change.at_us);
+                    }
+                } else if away_since.is_none()
+                    && self.is_false_failover(config, &self.transitions[change.transition as usize])
+                {
+                    away_since = Some(change.at_us);
+                }
+            }
+            if let Some(since) = away_since {
+                close(since, config.end_us());
+            }
+        }
+        to_seconds(total_us) / f64::from(config.name_server_count)
+    }
+
+    /// An episode's figures, from the histories and its clients' figures.
+    pub fn episode(&self, config: &Config, e: &Episode, closed: Closed) -> EpisodeResult {
+        let fault = &config.endpoints[e.endpoint as usize].faults[e.fault as usize];
+        let since_start = |t: SimTime| to_seconds(t - e.start_us);
+        let check = self.check_times(config, e);
+        let dns = self.dns_times(config, e, check.attributed_end_us);
+        let groups = config
+            .groups
+            .iter()
+            .zip(closed.groups)
+            .filter_map(|(g, summary)| summary.map(|s| (g.id.clone(), s)))
+            .collect();
+        EpisodeResult {
+            endpoint: config.endpoints[e.endpoint as usize].id.clone(),
+            kind: match e.kind {
+                FaultKind::Outage => "outage",
+                FaultKind::Flap => "flap",
+                FaultKind::Degraded => "degraded",
+                FaultKind::ProbeLoss => "probe_loss",
+            }
+            .into(),
+            fault: fault.pointer.clone(),
+            occurrence: e.occurrence,
+            start_s: to_seconds(e.start_us - config.warmup_us),
+            end_s: to_seconds(e.end_us - config.warmup_us),
+            health_check: check.check.map(|c| config.health_checks[c as usize].id.clone()),
+            detection_s: check.detection_us.map(since_start),
+            dns_switch_first_s: dns.switch_first_us.map(since_start),
+            dns_switch_last_s: dns.switch_last_us.map(since_start),
+            client_failover_s: closed.total.client_failover_s,
+            clients_active: closed.total.clients_active,
+            clients_stranded: closed.total.clients_stranded,
+            requests_misrouted: closed.total.requests_misrouted,
+            requests_failed: closed.total.requests_failed,
+            recovery_detection_s: check.recovery_us.map(|t| to_seconds(t - e.end_us)),
+            dns_failback_last_s: dns.failback_last_us.map(|t| to_seconds(t - e.end_us)),
+            groups,
+        }
+    }
+
+    /// Detection: the endpoint's (first) health check turns unhealthy between the episode's
+    /// start and its attributed end — at the start itself if it already was. Recovery: the
+    /// check healthy again at or after the end (and after detection).
+    fn check_times(&self, config: &Config, e: &Episode) -> CheckTimes {
+        let Some(c) = config.checks_of(e.endpoint).next().map(|(c, _)| c) else {
+            return CheckTimes { check: None, detection_us: None, recovery_us: None, attributed_end_us: e.end_us };
+        };
+        let attributed_end_us = Self::attributed_end_us(config, c, e);
+        let detection_us = if !self.status_after(c, e.start_us, false) {
+            Some(e.start_us)
+        } else {
+            self.transitions_of(c)
+                .find(|t| !t.healthy && t.at_us >= e.start_us && t.at_us < attributed_end_us)
+                .map(|t| t.at_us)
+        };
+        let recovery_us = detection_us.and_then(|detected_us| {
+            let from_us = e.end_us.max(detected_us);
+            if self.status_after(c, from_us, true) {
+                Some(from_us)
+            } else {
+                self.transitions_of(c).find(|t| t.healthy && t.at_us > from_us).map(|t| t.at_us)
+            }
+        });
+        CheckTimes { check: Some(c), detection_us, recovery_us, attributed_end_us }
+    }
+
+    /// The first and last name server to stop answering the endpoint (for every record
+    /// naming it), and the last to answer it again after the end — over the name servers
+    /// this episode moved away, and only for an endpoint that is some record's primary:
+    /// Route 53 fails back only to a primary.
+    fn dns_times(&self, config: &Config, e: &Episode, attributed_end_us: SimTime) -> DnsTimes {
+        let records: Vec<usize> =
+            (0..self.record_count).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
+        let mut switches = Vec::new();
+        let mut failbacks = Vec::new();
+        for ns in 0..config.name_server_count as usize {
+            let (switch, failback) = self.name_server_episode(ns, &records, e, attributed_end_us);
+            if switch.is_some_and(|t| t > e.start_us) {
+                failbacks.push(failback);
+            }
+            switches.push(switch);
+        }
+        let switch_first_us = switches.iter().flatten().min().copied();
+        let switch_last_us =
+            if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
+        let is_primary = config.records.iter().any(|r| r.primary.endpoint == e.endpoint);
+        let failback_last_us = if is_primary && !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
+            failbacks.iter().flatten().max().copied()
+        } else {
+            None
+        };
+        DnsTimes { switch_first_us, switch_last_us, failback_last_us }
+    }
+
+    /// When one name server stopped answering the episode's endpoint for every record that
+    /// names it (the start itself if it already had), counting only a switch caused by a
+    /// status change attributed to the episode; and when, at or after the episode's end, it
+    /// answered the endpoint again.
+    fn name_server_episode(
+        &self,
+        ns: usize,
+        records: &[usize],
+        e: &Episode,
+        attributed_end_us: SimTime,
+    ) -> (Option<SimTime>, Option<SimTime>) {
+        if records.is_empty() {
+            return (None, None);
+        }
+        let at_start: Vec<u32> = records.iter().map(|&r| self.answer_before(ns, r, e.start_us)).collect();
+        let mut changes: Vec<(usize, AnswerChange)> = records
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &r)| self.answers[ns * self.record_count + r].iter().map(move |c| (k, *c)))
+            .filter(|(_, c)| c.at_us >= e.start_us)
+            .collect();
+        changes.sort_by_key(|(_, c)| c.at_us);
+        let away = |answers: &[u32]| answers.iter().all(|&a| a != e.endpoint);
+
+        let switch_us = if away(&at_start) {
+            Some(e.start_us)
+        } else {
+            let mut answers = at_start.clone();
+            let first_away = changes.iter().find(|(k, c)| {
+                answers[*k] = c.endpoint;
+                away(&answers)
+            });
+            first_away
+                .map(|(_, c)| (c.at_us, self.transitions[c.transition as usize].at_us))
+                .filter(|&(_, cause_us)| cause_us >= e.start_us && cause_us < attributed_end_us)
+                .map(|(at_us, _)| at_us)
+        };
+        let Some(switch_us) = switch_us else { return (None, None) };
+
+        let mut answers = at_start;
+        let mut later = changes.iter().peekable();
+        while let Some((k, c)) = later.next_if(|(_, c)| c.at_us <= e.end_us) {
+            answers[*k] = c.endpoint;
+        }
+        let failback_us = if !away(&answers) {
+            Some(e.end_us)
+        } else {
+            later
+                .find(|(k, c)| {
+                    answers[*k] = c.endpoint;
+                    !away(&answers)
+                })
+                .map(|(_, c)| c.at_us)
+        };
+        (Some(switch_us), failback_us)
+    }
+}

@@ -300,3 +300,261 @@ impl Observer for Recorder<'_> {
 fn availability(requests: u64, failed: u64) -> f64 {
     if requests == 0 { 1.0 } else { (requests - failed) as f64 / requests as f64 }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each figure from a hand-built sequence of observations: a primary/secondary pair,
+    //! one health check with one checker, two name servers, three clients, no warm-up, and
+    //! one outage of the primary from 600 s to 1200 s.
+    use super::*;
+    use crate::observe::{AnswerChange, CheckerFlip, Episode, Start, Transition};
+    use crate::scenario::FaultKind;
+    use crate::scenario::config::{build, parse};
+    use crate::time::US_PER_S;
+    use std::path::Path;
+
+    const PRIMARY: u32 = 0;
+    const SECONDARY: u32 = 1;
+
+    fn config() -> Config {
+        let text = r#"{ "name": "t", "duration": "1h", "warmup": "0s",
+            "endpoints": { "primary": { "faults": [ { "kind": "outage", "start": "10m", "duration": "10m" } ] },
+                           "secondary": {} },
+            "health_checks": { "hc": { "endpoint": "primary", "regions": ["us-east-1"], "checkers_per_region": 1 } },
+            "dns": { "name_servers": 2,
+                     "records": { "app": { "ttl": "60s", "failover": { "primary": { "endpoint": "primary", "health_check": "hc" },
+                                                                     "secondary": { "endpoint": "secondary" } } } } },
+            "resolvers": { "isp": { "count": 1 } },
+            "clients": { "users": { "count": 3, "record": "app", "requests_per_s": 1 } } }"#;
+        let (scenario, _) = parse(Path::new("t.json"), text).unwrap();
+        build(&scenario, Path::new("t.json")).unwrap()
+    }
+
+    fn s(seconds: u64) -> u64 {
+        seconds * US_PER_S
+    }
+
+    fn episode() -> Episode {
+        Episode {
+            endpoint: PRIMARY,
+            fault: 0,
+            occurrence: 0,
+            kind: FaultKind::Outage,
+            start_us: s(600),
+            end_us: s(1200),
+        }
+    }
+
+    /// Feeds the start, then `observations`, then finishes the run.
+    fn run(config: &Config, observations: &[Observation<'_>]) -> RunResult {
+        traced(config, observations, false).result
+    }
+
+    fn traced(config: &Config, observations: &[Observation<'_>], trace: bool) -> Finished {
+        let mut recorder = Recorder::new(config, trace);
+        let episodes = [episode()];
+        let checkers = [CheckerId { check: 0, region: 0, index_in_region: 0 }];
+        recorder.observe(Observation::Start(Start {
+            episodes: &episodes,
+            checkers: &checkers,
+            check_healthy: &[true],
+            checkers_healthy: &[1],
+            record_answers: &[PRIMARY],
+            group_start: &[0],
+        }));
+        for &o in observations {
+            recorder.observe(o);
+        }
+        let end = RunEnd { replication: 0, seed: 1, events: 0, authoritative_queries: 0, pending_peak: 0 };
+        recorder.finish(&end)
+    }
+
+    fn transition(at: u64, healthy: bool) -> Observation<'static> {
+        Observation::Transition(Transition { at_us: s(at), check: 0, healthy })
+    }
+
+    fn answer(at: u64, name_server: u32, endpoint: u32, transition: u32) -> Observation<'static> {
+        let previous_endpoint = if endpoint == PRIMARY { SECONDARY } else { PRIMARY };
+        Observation::AnswerChange(AnswerChange {
+            at_us: s(at),
+            name_server,
+            record: 0,
+            endpoint,
+            previous_endpoint,
+            transition,
+        })
+    }
+
+    const AT_FAULT: &[u32] = &[0];
+
+    fn request(at: u64, client: u32, endpoint: u32, failed: bool) -> Observation<'static> {
+        let at_fault = if endpoint == PRIMARY && (600..1200).contains(&at) { AT_FAULT } else { &[] };
+        Observation::Request { at_us: s(at), client, group: 0, endpoint, failed, at_fault }
+    }
+
+    /// The outage detected at 695 s, name servers switching at 695 s and 700 s, back at
+    /// 1263 s and 1270 s after recovery at 1263 s.
+    fn failover() -> Vec<Observation<'static>> {
+        vec![
+            Observation::EpisodeStart(0),
+            Observation::CheckerFlip(CheckerFlip { at_us: s(695), checker: 0, healthy: false }),
+            transition(695, false),
+            answer(695, 0, SECONDARY, 0),
+            answer(700, 1, SECONDARY, 0),
+            Observation::EpisodeEnd(0),
+            transition(1263, true),
+            answer(1263, 0, PRIMARY, 1),
+            answer(1270, 1, PRIMARY, 1),
+        ]
+    }
+
+    #[test]
+    fn detection_is_the_first_unhealthy_transition_inside_the_episode() {
+        let config = config();
+        let result = run(&config, &failover());
+        let e = &result.episodes[0];
+        assert_eq!(e.health_check.as_deref(), Some("hc"));
+        assert_eq!(e.detection_s, Some(95.0));
+        // A check already unhealthy when the episode starts detects at 0.
+        let mut early = vec![transition(500, false)];
+        early.extend(failover());
+        let e = &run(&config, &early).episodes[0];
+        assert_eq!(e.detection_s, Some(0.0));
+        // One that never turns unhealthy never detects.
+        let e = &run(&config, &[Observation::EpisodeStart(0), Observation::EpisodeEnd(0)]).episodes[0];
+        assert_eq!(e.detection_s, None);
+    }
+
+    #[test]
+    fn dns_switch_is_the_first_and_last_name_server_to_answer_away() {
+        let result = run(&config(), &failover());
+        let e = &result.episodes[0];
+        assert_eq!(e.dns_switch_first_s, Some(95.0));
+        assert_eq!(e.dns_switch_last_s, Some(100.0));
+        // Until every name server has switched there is no last switch.
+        let partial: Vec<_> = failover()
+            .into_iter()
+            .filter(|o| !matches!(o, Observation::AnswerChange(c) if c.name_server == 1))
+            .collect();
+        let e = &run(&config(), &partial).episodes[0];
+        assert_eq!((e.dns_switch_first_s, e.dns_switch_last_s), (Some(95.0), None));
+    }
+
+    #[test]
+    fn recovery_and_failback_count_from_the_end() {
+        let result = run(&config(), &failover());
+        let e = &result.episodes[0];
+        assert_eq!(e.recovery_detection_s, Some(63.0));
+        assert_eq!(e.dns_failback_last_s, Some(70.0));
+    }
+
+    #[test]
+    fn client_failover_counts_active_clients_and_strands_those_that_never_reach_a_healthy_endpoint() {
+        let mut observations = failover();
+        observations.splice(
+            1..1,
+            [
+                request(610, 0, PRIMARY, true),
+                request(620, 1, PRIMARY, true),
+                request(800, 0, SECONDARY, false),
+                // Before the episode: not active because of it.
+                request(100, 2, PRIMARY, false),
+            ],
+        );
+        let result = run(&config(), &observations);
+        let e = &result.episodes[0];
+        assert_eq!((e.clients_active, e.clients_stranded), (2, 1));
+        assert_eq!(e.client_failover_s.count, 1);
+        assert_eq!(e.client_failover_s.mean, Some(200.0));
+        // Nearest rank over two active clients, the stranded one ranked last.
+        assert_eq!(e.client_failover_s.p50, Some(200.0));
+        assert_eq!((e.client_failover_s.p99, e.client_failover_s.max), (None, None));
+        assert_eq!(e.groups["users"].clients_stranded, 1);
+    }
+
+    #[test]
+    fn misrouted_requests_went_to_the_faulty_endpoint_failed_ones_failed() {
+        let mut observations = failover();
+        observations.splice(
+            1..1,
+            [
+                request(610, 0, PRIMARY, true),
+                // A request inside the episode that happened to succeed is still misrouted.
+                request(611, 1, PRIMARY, false),
+                request(612, 2, SECONDARY, false),
+            ],
+        );
+        observations.push(request(1300, 2, PRIMARY, false));
+        let result = run(&config(), &observations);
+        let e = &result.episodes[0];
+        assert_eq!((e.requests_misrouted, e.requests_failed), (2, 1));
+        assert_eq!(result.totals.requests, 4);
+        assert_eq!((result.totals.requests_misrouted, result.totals.requests_failed), (2, 1));
+        assert_eq!(result.totals.availability, 0.75);
+    }
+
+    #[test]
+    fn false_failovers_are_unhealthy_transitions_outside_every_episode() {
+        // Unhealthy at 300 s with no fault; name servers away from 300 s and 310 s until
+        // 400 s: a mean of 95 s over the two name servers.
+        let observations = [
+            Observation::EpisodeStart(0),
+            transition(300, false),
+            answer(300, 0, SECONDARY, 0),
+            answer(310, 1, SECONDARY, 0),
+            transition(400, true),
+            answer(400, 0, PRIMARY, 1),
+            answer(400, 1, PRIMARY, 1),
+        ];
+        let result = run(&config(), &observations);
+        assert_eq!(result.totals.false_failovers, 1);
+        assert_eq!(result.health_checks["hc"].false_failovers, 1);
+        assert_eq!(result.totals.false_failover_s, 95.0);
+        assert_eq!(result.totals.false_failovers_per_day, 24.0);
+        // The real outage's detection is not a false failover.
+        let result = run(&config(), &failover());
+        assert_eq!((result.totals.false_failovers, result.health_checks["hc"].went_unhealthy), (0, 1));
+    }
+
+    #[test]
+    fn deferred_counts_add_to_the_group_totals() {
+        let observations = [
+            Observation::EpisodeStart(0),
+            Observation::DeferredCounts { group: 0, queries: Queries::None, failed: false, count: 7 },
+            Observation::DeferredCounts { group: 0, queries: Queries::NameServer, failed: true, count: 3 },
+        ];
+        let result = run(&config(), &observations);
+        let g = &result.groups["users"];
+        assert_eq!((g.requests, g.requests_failed), (10, 3));
+        assert_eq!((result.totals.resolver_queries, result.totals.authoritative_queries), (3, 3));
+    }
+
+    #[test]
+    fn timeline_rows_snapshot_the_gauges_at_each_bucket_end() {
+        let config = config();
+        assert_eq!(config.timeline_bucket_us, s(5));
+        let observations = [
+            Observation::EpisodeStart(0),
+            Observation::Clock(s(2)),
+            request(2, 0, SECONDARY, false),
+            Observation::Clock(s(6)),
+            transition(6, false),
+            answer(6, 0, SECONDARY, 0),
+            Observation::CheckerFlip(CheckerFlip { at_us: s(6), checker: 0, healthy: false }),
+            Observation::BucketCounts { row: 1, endpoint: PRIMARY, failed: true, count: 4 },
+            Observation::Clock(s(10)),
+        ];
+        let trace = traced(&config, &observations, true).trace.unwrap();
+        let (first, second) = (&trace.timeline[0], &trace.timeline[1]);
+        assert_eq!(first.clients_share, vec![2.0 / 3.0, 1.0 / 3.0]);
+        assert_eq!(first.requests, vec![0, 1]);
+        assert_eq!(first.name_servers_share, vec![1.0, 0.0]);
+        assert_eq!(first.checkers_healthy_share, vec![1.0]);
+        assert_eq!(second.name_servers_share, vec![0.5, 0.5]);
+        assert_eq!(second.checkers_healthy_share, vec![0.0]);
+        assert_eq!((second.requests.clone(), second.requests_failed.clone()), (vec![4, 0], vec![4, 0]));
+        // Rows after the last observation take the state at the end of the run.
+        assert_eq!(trace.timeline.last().unwrap().name_servers_share, vec![0.5, 0.5]);
+        assert_eq!(trace.checker_flips, vec![(6.0, "hc".to_owned(), "us-east-1".to_owned(), 0, false)]);
+    }
+}

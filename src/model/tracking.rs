@@ -91,3 +91,49 @@ impl Tracking {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::FaultKind;
+    use crate::scenario::config::{build, parse};
+    use std::path::Path;
+
+    #[test]
+    fn an_episode_waits_for_each_followed_client_until_it_reaches_a_healthy_endpoint() {
+        let text = r#"{ "name": "t", "duration": "1h",
+            "endpoints": { "a": {}, "b": {}, "c": {} },
+            "dns": { "records": {
+                "ab": { "ttl": "60s", "failover": { "primary": { "endpoint": "a" }, "secondary": { "endpoint": "b" } } },
+                "cb": { "ttl": "60s", "failover": { "primary": { "endpoint": "c" }, "secondary": { "endpoint": "b" } } } } },
+            "resolvers": { "isp": { "count": 1 } },
+            "clients": { "x": { "count": 2, "record": "ab", "requests_per_s": 1 },
+                         "y": { "count": 3, "record": "cb", "requests_per_s": 1 } } }"#;
+        let (scenario, _) = parse(Path::new("t.json"), text).unwrap();
+        let config = build(&scenario, Path::new("t.json")).unwrap();
+        let mut tracking = Tracking::new(&config, 2, vec![0, 2]);
+        let on = |endpoint| Episode {
+            endpoint,
+            fault: 0,
+            occurrence: 0,
+            kind: FaultKind::Outage,
+            start_us: 100,
+            end_us: 200,
+        };
+        // An episode on "a" follows group x only; one on "b" follows both.
+        tracking.open(&config, 0, &on(0));
+        assert!(tracking.follows(0, 100) && !tracking.follows(0, 99) && !tracking.follows(1, 100));
+        assert!(tracking.waits_for(1, 0, 150));
+        tracking.reached(1, 0, 150);
+        assert!(!tracking.waits_for(1, 0, 150) && tracking.waits_for(0, 0, 150));
+        tracking.open(&config, 1, &Episode { start_us: 160, ..on(1) });
+        assert_eq!(tracking.starts(0).collect::<Vec<_>>(), vec![100, 160]);
+        // Reaching a healthy endpoint before the second episode started does not count for it.
+        assert!(tracking.waits_for(1, 0, 170));
+        tracking.reached(4, 1, 170);
+        assert!(!tracking.waits_for(4, 1, 170) && tracking.waits_for(3, 1, 170));
+        tracking.close(0);
+        tracking.close(1);
+        assert!(!tracking.follows(0, 300) && !tracking.waits_for(0, 0, 300));
+    }
+}

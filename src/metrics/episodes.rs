@@ -1,5 +1,6 @@
 //! Per-client figures of each episode: which clients it follows, which of them were active,
-//! when each first reached a healthy endpoint, and their misrouted and failed requests.
+//! when each first reached a healthy endpoint, and their misrouted and failed requests
+//! (docs/model.md §7.1–7.2).
 //!
 //! An episode follows the clients whose record names its endpoint (`Config::groups_reaching`).
 //! A client is active once it sends a measured request inside the episode; its failover

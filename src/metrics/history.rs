@@ -59,6 +59,15 @@ impl History {
         self.transitions.iter().filter(move |t| t.check == check)
     }
 
+    /// (time s, check, healthy) of every change of a check's status. Changes during the
+    /// warm-up read as time 0, so that the state at the start can be rebuilt from them.
+    pub fn check_changes(&self, config: &Config) -> Vec<(f64, String, bool)> {
+        self.transitions
+            .iter()
+            .map(|t| (config.scenario_s(t.at_us), config.health_checks[t.check as usize].id.clone(), t.healthy))
+            .collect()
+    }
+
     /// Results caused by a fault arrive until its end plus the longest probe.
     fn attributed_end_us(config: &Config, check: u32, episode: &Episode) -> SimTime {
         episode.end_us + config.health_checks[check as usize].probe_duration_us_max()

@@ -105,7 +105,30 @@ impl<'c> Recorder<'c> {
         let config = self.config;
         let Started { episodes, history, checkers, timeline } = self.started.take().expect("the run started");
         let (closed, client_rows) = episodes.finish(config);
-        let mut groups = BTreeMap::new();
+        let (mut totals, groups) = self.totals(end);
+        let health_checks = self.health_checks(&history, &mut totals);
+        let episodes_out =
+            history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
+        let trace = timeline.map(|timeline| Trace {
+            timeline: timeline.finish(),
+            clients: client_rows.unwrap_or_default(),
+            check_changes: history.check_changes(config),
+            checker_flips: self.checker_flips(&checkers),
+        });
+        let result = RunResult {
+            replication: end.replication,
+            seed: end.seed,
+            totals,
+            groups,
+            health_checks,
+            episodes: episodes_out,
+        };
+        Finished { result, trace }
+    }
+
+    /// Request and query totals, overall and per group.
+    fn totals(&self, end: &RunEnd) -> (Totals, BTreeMap<String, GroupTotals>) {
+        let config = self.config;
         let authoritative_queries = end.authoritative_queries + self.authoritative_queries;
         let mut totals = Totals {
             resolver_queries: self.resolver_queries,
@@ -113,6 +136,7 @@ impl<'c> Recorder<'c> {
             events: end.events,
             ..Totals::default()
         };
+        let mut groups = BTreeMap::new();
         for (g, counts) in self.groups.iter().enumerate() {
             totals.requests += counts.requests;
             totals.requests_failed += counts.failed;
@@ -128,7 +152,18 @@ impl<'c> Recorder<'c> {
             );
         }
         totals.availability = availability(totals.requests, totals.requests_failed);
-        let mut health_checks = BTreeMap::new();
+        let seconds = to_seconds(config.duration_us);
+        totals.authoritative_queries_per_s = authoritative_queries as f64 / seconds;
+        totals.query_cost_per_month = config
+            .query_price_per_million
+            .map(|price| totals.authoritative_queries_per_s * 30.0 * 86_400.0 / 1e6 * price);
+        (totals, groups)
+    }
+
+    /// Per health check figures; adds the false failovers to the totals.
+    fn health_checks(&self, history: &History, totals: &mut Totals) -> BTreeMap<String, CheckTotals> {
+        let config = self.config;
+        let mut out = BTreeMap::new();
         for (c, hc) in config.health_checks.iter().enumerate() {
             let went_unhealthy =
                 history.transitions_of(c as u32).filter(|t| !t.healthy && t.at_us >= config.warmup_us).count() as u64;
@@ -136,69 +171,37 @@ impl<'c> Recorder<'c> {
                 history.transitions_of(c as u32).filter(|t| history.is_false_failover(config, t)).count() as u64;
             totals.false_failovers += false_failovers;
             let (probes, probes_failed) = self.probes[c];
-            health_checks.insert(hc.id.clone(), CheckTotals { probes, probes_failed, went_unhealthy, false_failovers });
+            out.insert(hc.id.clone(), CheckTotals { probes, probes_failed, went_unhealthy, false_failovers });
         }
         totals.false_failover_s = history.false_failover_s(config);
-        let seconds = to_seconds(config.duration_us);
-        totals.authoritative_queries_per_s = authoritative_queries as f64 / seconds;
-        totals.query_cost_per_month = config
-            .query_price_per_million
-            .map(|price| totals.authoritative_queries_per_s * 30.0 * 86_400.0 / 1e6 * price);
-        totals.false_failovers_per_day = totals.false_failovers as f64 * 86_400.0 / seconds;
-        let episodes_out =
-            history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
-        let trace = timeline.map(|timeline| Trace {
-            timeline: timeline.finish(),
-            clients: client_rows.unwrap_or_default(),
-            // Changes during the warm-up are kept at time 0, so that the state at the start
-            // can be rebuilt from the file.
-            check_changes: history
-                .transitions
-                .iter()
-                .map(|t| (config.scenario_s(t.at_us), config.health_checks[t.check as usize].id.clone(), t.healthy))
-                .collect(),
-            checker_flips: self
-                .flips
-                .iter()
-                .map(|f| {
-                    let id = checkers[f.checker as usize];
-                    (
-                        config.scenario_s(f.at_us),
-                        config.health_checks[id.check as usize].id.clone(),
-                        config.regions[id.region as usize].clone(),
-                        id.index_in_region,
-                        f.healthy,
-                    )
-                })
-                .collect(),
-        });
-        Finished {
-            result: RunResult {
-                replication: end.replication,
-                seed: end.seed,
-                totals,
-                groups,
-                health_checks,
-                episodes: episodes_out,
-            },
-            trace,
-        }
+        totals.false_failovers_per_day = totals.false_failovers as f64 * 86_400.0 / to_seconds(config.duration_us);
+        out
+    }
+
+    /// (time s, check, region, index in region, healthy) of every checker flip.
+    fn checker_flips(&self, checkers: &[CheckerId]) -> Vec<(f64, String, String, u32, bool)> {
+        let config = self.config;
+        self.flips
+            .iter()
+            .map(|f| {
+                let id = checkers[f.checker as usize];
+                (
+                    config.scenario_s(f.at_us),
+                    config.health_checks[id.check as usize].id.clone(),
+                    config.regions[id.region as usize].clone(),
+                    id.index_in_region,
+                    f.healthy,
+                )
+            })
+            .collect()
     }
 }
 
 impl Observer for Recorder<'_> {
     #[inline(always)]
     fn observe(&mut self, observation: Observation<'_>) {
-        let config = self.config;
         match observation {
-            Observation::Start(start) => {
-                self.started = Some(Started {
-                    episodes: Episodes::new(config, start.episodes.len(), start.group_start, self.trace),
-                    history: History::new(config, &start),
-                    checkers: start.checkers.to_vec(),
-                    timeline: self.trace.then(|| Timeline::new(config, &start)),
-                });
-            }
+            Observation::Start(start) => self.start(&start),
             Observation::Clock(now_us) => {
                 if let Some(timeline) = self.timeline()
                     && now_us >= timeline.next_boundary_us
@@ -207,24 +210,21 @@ impl Observer for Recorder<'_> {
                 }
             }
             Observation::EpisodeStart(id) => {
+                let config = self.config;
                 let started = self.started();
                 let episode = started.history.episodes[id as usize].clone();
                 started.episodes.open(config, id, &episode);
             }
-            Observation::EpisodeEnd(id) => self.started().episodes.close(config, id),
+            Observation::EpisodeEnd(id) => {
+                let config = self.config;
+                self.started().episodes.close(config, id);
+            }
             Observation::Probe { check, ok } => {
                 let (probes, failed) = &mut self.probes[check as usize];
                 *probes += 1;
                 *failed += u64::from(!ok);
             }
-            Observation::CheckerFlip(flip) => {
-                if let Some(timeline) = self.timeline() {
-                    timeline.checker_flipped(flip.checker, flip.healthy);
-                }
-                if self.trace {
-                    self.flips.push(flip);
-                }
-            }
+            Observation::CheckerFlip(flip) => self.checker_flipped(flip),
             Observation::Transition(t) => {
                 if let Some(timeline) = self.timeline() {
                     timeline.check_changed(t.check, t.healthy);
@@ -237,41 +237,11 @@ impl Observer for Recorder<'_> {
                 }
                 self.started().history.answer_changed(change);
             }
-            Observation::Resolved { at_us, count } => {
-                if self.measured(at_us) {
-                    self.resolver_queries += count;
-                }
-            }
+            Observation::Resolved { at_us, count } => self.queries(at_us, count, Queries::Resolver),
             Observation::Request { at_us, client, group, endpoint, failed, at_fault } => {
-                if let Some(timeline) = self.timeline() {
-                    timeline.request(at_us, client, endpoint, failed);
-                }
-                if self.measured(at_us) {
-                    let batch = Batch {
-                        client,
-                        group,
-                        endpoint,
-                        from_us: at_us,
-                        to_us: at_us,
-                        requests: 1,
-                        failed: u64::from(failed),
-                        first_us: Some(at_us),
-                        queries: Queries::None,
-                    };
-                    self.count(&batch, at_fault);
-                }
+                self.request(at_us, client, group, endpoint, failed, at_fault)
             }
-            Observation::Batch { batch, at_fault } => {
-                if batch.requests > 0
-                    && let Some(timeline) = self.timeline()
-                {
-                    timeline.heading(batch.client, batch.endpoint);
-                }
-                if self.measured(batch.from_us) && batch.requests > 0 {
-                    self.count(&batch, at_fault);
-                }
-                self.queries(batch.from_us, batch.requests, batch.queries);
-            }
+            Observation::Batch { batch, at_fault } => self.batch(&batch, at_fault),
             Observation::Deferred(batch) => {
                 if let Some(timeline) = self.timeline() {
                     timeline.heading(batch.client, batch.endpoint);
@@ -281,12 +251,7 @@ impl Observer for Recorder<'_> {
                 let counts = &mut self.groups[group as usize];
                 counts.requests += count;
                 counts.failed += if failed { count } else { 0 };
-                if queries != Queries::None {
-                    self.resolver_queries += count;
-                }
-                if queries == Queries::NameServer {
-                    self.authoritative_queries += count;
-                }
+                self.queries(self.config.warmup_us, count, queries);
             }
             Observation::BucketCounts { row, endpoint, failed, count } => {
                 if let Some(timeline) = self.timeline() {
@@ -294,6 +259,60 @@ impl Observer for Recorder<'_> {
                 }
             }
         }
+    }
+}
+
+impl Recorder<'_> {
+    fn start(&mut self, start: &crate::observe::Start<'_>) {
+        let config = self.config;
+        self.started = Some(Started {
+            episodes: Episodes::new(config, start.episodes.len(), start.group_start, self.trace),
+            history: History::new(config, start),
+            checkers: start.checkers.to_vec(),
+            timeline: self.trace.then(|| Timeline::new(config, start)),
+        });
+    }
+
+    fn checker_flipped(&mut self, flip: CheckerFlip) {
+        if let Some(timeline) = self.timeline() {
+            timeline.checker_flipped(flip.checker, flip.healthy);
+        }
+        if self.trace {
+            self.flips.push(flip);
+        }
+    }
+
+    /// One request simulated on its own; counted once the warm-up is over.
+    fn request(&mut self, at_us: u64, client: u32, group: u16, endpoint: u32, failed: bool, at_fault: &[u32]) {
+        if let Some(timeline) = self.timeline() {
+            timeline.request(at_us, client, endpoint, failed);
+        }
+        if self.measured(at_us) {
+            let batch = Batch {
+                client,
+                group,
+                endpoint,
+                from_us: at_us,
+                to_us: at_us,
+                requests: 1,
+                failed: u64::from(failed),
+                first_us: Some(at_us),
+                queries: Queries::None,
+            };
+            self.count(&batch, at_fault);
+        }
+    }
+
+    fn batch(&mut self, batch: &Batch, at_fault: &[u32]) {
+        if batch.requests > 0
+            && let Some(timeline) = self.timeline()
+        {
+            timeline.heading(batch.client, batch.endpoint);
+        }
+        if self.measured(batch.from_us) && batch.requests > 0 {
+            self.count(batch, at_fault);
+        }
+        self.queries(batch.from_us, batch.requests, batch.queries);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Aggregated requests: the requests that change nothing are counted, not simulated.
+//! Aggregated requests (docs/model.md §8): the requests that change nothing are counted, not
+//! simulated.
 //!
 //! A client's state (open connection, valid cache, or neither) fixes where its requests go
 //! and, for each request, whether it changes that state — as a function of the request's

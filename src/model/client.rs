@@ -1,8 +1,9 @@
-//! Clients: their binding to a resolver, DNS cache, pooled connection and requests.
+//! Clients (docs/model.md §6): their binding to a resolver, DNS cache, pooled connection and
+//! requests.
 //!
-//! Owns client state — struct-of-arrays, a few words per client — its steady start, and
-//! where each request goes. Not what a request to an endpoint *does* (endpoint.rs) nor what
-//! it counts for (metrics.rs).
+//! Owns client state — one compact record per client — its steady start, and where each
+//! request goes. Not what a request to an endpoint *does* (endpoint.rs) nor what it counts
+//! for (the metrics).
 
 use super::dns::NameServers;
 use super::resolver::{Resolvers, stationary_remaining_us};
@@ -139,7 +140,7 @@ impl Clients {
         (clients, query_rate)
     }
 
-    /// Steady start (docs/model.md §1.4): caches and connections in their stationary state, all holding
+    /// Steady start (docs/model.md §1.6): caches and connections in their stationary state, all holding
     /// `answer(record)`, the answer before any fault. Returns each client's first request
     /// time (memoryless, so simply an exponential draw).
     pub fn settle(

@@ -1,5 +1,6 @@
 //! Counts drawn at the end of a run: requests counted in bulk that no episode follows (their
-//! group totals), and, in traced runs, the timeline's counts of every batch per bucket.
+//! group totals), and, in traced runs, the timeline's counts of every batch per bucket
+//! (docs/model.md §8.2, §8.5).
 //!
 //! Both are sums of independent Poisson counts, so only their expectations are added up
 //! during the run — O(1) per batch however long — and one count per cell is drawn at the

@@ -1,5 +1,6 @@
 //! Authoritative name servers and failover records: each name server's view of health,
-//! updated after its own propagation delay, and the Route 53 failover rules applied to it.
+//! updated after its own propagation delay, and the Route 53 failover rules applied to it
+//! (docs/model.md §4).
 //!
 //! Owns what each name server answers. Updates are applied in the order the status changes
 //! happened: an update older than one already applied is dropped.

@@ -1,6 +1,6 @@
 //! Endpoints and their faults: expands each fault (recurrences, flap phases) into
 //! occurrences at the start of a run, then into a sorted list of segments, each holding the
-//! combined state of the endpoint between two fault edges.
+//! combined state of the endpoint between two fault edges (docs/model.md §2).
 //!
 //! Owns what an endpoint *is* at any instant; not how probes or requests react to it
 //! (health.rs and client.rs decide that). Episodes — request-affecting fault occurrences —

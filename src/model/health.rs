@@ -1,5 +1,5 @@
 //! Route 53 health checks: checkers that probe an endpoint, per-checker thresholds, and the
-//! strict "> healthy_fraction" aggregate.
+//! strict "> healthy_fraction" aggregate (docs/model.md §3).
 //!
 //! Owns probe outcomes and health status; not what DNS does with a status change (dns.rs).
 //! One event per probe: when a probe completes, the next one's send time is known

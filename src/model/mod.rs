@@ -82,6 +82,24 @@ struct World<'a, O: Observer> {
     deferred: Deferred,
 }
 
+/// The most events pending at once: one per client, per resolver entry (its pool), per
+/// checker and per episode edge, plus name-server updates in flight — at most one per name
+/// server per status change, and a status change needs a checker flip, which needs a
+/// probe. The queue only grows as used.
+fn queue_bound(
+    config: &Config,
+    clients: &Clients,
+    resolvers: &Resolvers,
+    health: &Health,
+    endpoints: &Endpoints,
+) -> usize {
+    let probes_max: u64 =
+        config.health_checks.iter().map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1)).sum();
+    let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
+    (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len())
+        .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX))
+}
+
 /// How a replication runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -155,19 +173,7 @@ impl<'a, O: Observer> World<'a, O> {
             group_start: &clients.group_start,
         }));
 
-        // One pending event per client, per resolver entry (its pool), per checker and per
-        // episode edge, plus name-server updates in flight: at most one per name server per
-        // status change, and a status change needs a checker flip, which needs a probe. The
-        // queue only grows as used.
-        let probes_max: u64 = config
-            .health_checks
-            .iter()
-            .map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1))
-            .sum();
-        let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
-        let pending_max =
-            (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len())
-                .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX));
+        let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints);
         let mut engine = Engine::new(pending_max);
         for (id, e) in endpoints.episodes.iter().enumerate() {
             engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });

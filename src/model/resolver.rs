@@ -1,5 +1,5 @@
 //! Recursive resolvers: per-resolver caches with TTL clamping, Unbound-style prefetch, and
-//! cacheless forwarders. They hand clients the *remaining* TTL.
+//! cacheless forwarders. They hand clients the *remaining* TTL (docs/model.md §5).
 //!
 //! Owns resolver caches and their steady-start state; not client behaviour.
 

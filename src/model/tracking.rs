@@ -1,5 +1,5 @@
 //! Which clients each open episode follows, and which of them have not yet sent a request
-//! to an endpoint outside every fault since it started.
+//! to an endpoint outside every fault since it started (docs/model.md §7.1, §8).
 //!
 //! Aggregated requests need both: a batch must not straddle the start of an episode that
 //! follows its client, a batch no open episode follows can be deferred, and the time of a

@@ -1,5 +1,6 @@
-//! What a run reports (SPEC §3): the report types — the only `Serialize` types in fosim —
-//! and pure renderers from a `Report` to bytes (JSON, CSV, text).
+//! What a run reports (docs/model.md §7): the report types (serialised as `report.json` and
+//! read back by `fosim plot`) and pure renderers from a `Report` to bytes (JSON, CSV, text,
+//! HTML).
 //!
 //! Renderers never run the model and never touch files; `cli.rs` writes what they return.
 

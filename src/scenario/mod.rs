@@ -1,9 +1,7 @@
-//! The scenario file: serde types (the only `Deserialize` types in fosim), loading, and
-//! validation into a `Config`.
+//! The scenario file: its serde types, loading, and validation into a `Config`.
 //!
 //! The types mirror the model of docs/model.md field for field; their doc comments become
-//! the JSON Schema.
-//! Nothing here runs the model.
+//! the JSON Schema. Nothing here runs the model.
 
 pub mod config;
 pub mod values;

@@ -1,4 +1,4 @@
-//! Steady start (SPEC §1): results must not depend on when the fault starts. TTL caches
+//! Steady start (docs/model.md §1.6): results must not depend on when the fault starts. TTL caches
 //! mix slowly (hours for T = 300 s and a request every 20 s), so a model that started with
 //! empty caches would give different answers for a fault at 10 min and at 50 min.
 

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and the glue that runs each command. The only place
-//! that touches files, stdout, the terminal and the wall clock.
+//! that writes files or touches stdout, the terminal, the environment and the wall clock;
+//! files are read through `fosim::input`.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -454,7 +455,6 @@ fn bench(args: &BenchArgs) -> Result<()> {
         args.scenarios.clone()
     };
     let mode = if args.exact_requests { vec!["--exact-requests".to_owned()] } else { Vec::new() };
-    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(0.0);
     println!(
         "mode: {}",
         if args.exact_requests { "exact requests (one event per request)" } else { "aggregated requests (default)" }
@@ -474,67 +474,92 @@ fn bench(args: &BenchArgs) -> Result<()> {
         "engine/heap"
     );
     for path in &scenarios {
-        let mut a = vec![path.display().to_string()];
-        a.extend(mode.iter().cloned());
-        let m = measure(&a, None)?;
-        let (wall, events, requests) = (f(&m, "wall_s"), f(&m, "events"), f(&m, "requests"));
-        let size = (m["pending_peak"].as_u64().unwrap_or(1) as usize).max(1);
-        let ops = (events as u64).clamp(1_000_000, 20_000_000);
-        let started = Instant::now();
-        let checksum = fosim::bench::heap_hold(size, ops, 1);
-        let heap_rate = ops as f64 / started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let checksum = checksum ^ fosim::bench::engine_hold(size, ops, 1);
-        let engine_rate = ops as f64 / started.elapsed().as_secs_f64();
-        std::hint::black_box(checksum);
-        let model_rate = events / wall;
-        println!(
-            "{:<14} {:>9.2} {:>13} {:>11.2} {:>14.1} {:>9.0} {:>10} {:>13.2} {:>13.2} {:>8.2} {:>8.2}",
-            m["name"].as_str().unwrap_or("?"),
-            wall,
-            report::summary::thousands(events as u64),
-            model_rate / 1e6,
-            requests / wall / 1e6,
-            f(&m, "peak_rss_bytes") / (1u64 << 20) as f64,
-            size,
-            heap_rate / 1e6,
-            engine_rate / 1e6,
-            model_rate / heap_rate,
-            engine_rate / heap_rate
-        );
+        bench_scenario(path, &mode)?;
     }
     if args.quick {
         return Ok(());
     }
     if let Some(large) = scenarios.iter().find(|p| p.to_string_lossy().contains("large")) {
-        let mut a = vec![large.display().to_string(), "--rate-scale".into(), "2".into()];
-        a.extend(mode.iter().cloned());
-        let doubled = measure(&a, None)?;
-        let mut a = vec![large.display().to_string()];
-        a.extend(mode.iter().cloned());
-        let base = measure(&a, None)?;
-        println!(
-            "doubling every request rate in {}: {:.2} s → {:.2} s wall ({:+.1} %)",
-            large.display(),
-            f(&base, "wall_s"),
-            f(&doubled, "wall_s"),
-            100.0 * (f(&doubled, "wall_s") / f(&base, "wall_s") - 1.0)
-        );
+        bench_doubled_rate(large, &mode)?;
     }
     if let Some(small) = scenarios.iter().find(|p| p.to_string_lossy().contains("small")) {
-        let mut a = vec![small.display().to_string(), "--runs".into(), "8".into()];
-        a.extend(mode.iter().cloned());
-        let one = measure(&a, Some(1))?;
-        let all = measure(&a, None)?;
-        println!(
-            "--runs 8 of {}: {:.2} s on 1 thread, {:.2} s on {} threads ({:.2}× faster)",
-            small.display(),
-            f(&one, "wall_s"),
-            f(&all, "wall_s"),
-            rayon::current_num_threads(),
-            f(&one, "wall_s") / f(&all, "wall_s")
-        );
+        bench_threads(small, &mode)?;
     }
+    Ok(())
+}
+
+/// The arguments of a `bench-one` run: the scenario, then `extra`, then the mode flags.
+fn bench_one_args(path: &Path, extra: &[&str], mode: &[String]) -> Vec<String> {
+    let mut args = vec![path.display().to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend(mode.iter().cloned());
+    args
+}
+
+/// A number from a `bench-one` measurement (0 where it is missing).
+fn measured(m: &serde_json::Value, key: &str) -> f64 {
+    m[key].as_f64().unwrap_or(0.0)
+}
+
+/// One row of the table: the scenario's throughput, next to a bare heap and the bare
+/// engine holding as many pending events, so the model's own cost stands out.
+fn bench_scenario(path: &Path, mode: &[String]) -> Result<()> {
+    let m = measure(&bench_one_args(path, &[], mode), None)?;
+    let (wall, events, requests) = (measured(&m, "wall_s"), measured(&m, "events"), measured(&m, "requests"));
+    let size = (m["pending_peak"].as_u64().unwrap_or(1) as usize).max(1);
+    let ops = (events as u64).clamp(1_000_000, 20_000_000);
+    let started = Instant::now();
+    let checksum = fosim::bench::heap_hold(size, ops, 1);
+    let heap_rate = ops as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let checksum = checksum ^ fosim::bench::engine_hold(size, ops, 1);
+    let engine_rate = ops as f64 / started.elapsed().as_secs_f64();
+    std::hint::black_box(checksum);
+    let model_rate = events / wall;
+    println!(
+        "{:<14} {:>9.2} {:>13} {:>11.2} {:>14.1} {:>9.0} {:>10} {:>13.2} {:>13.2} {:>8.2} {:>8.2}",
+        m["name"].as_str().unwrap_or("?"),
+        wall,
+        report::summary::thousands(events as u64),
+        model_rate / 1e6,
+        requests / wall / 1e6,
+        measured(&m, "peak_rss_bytes") / (1u64 << 20) as f64,
+        size,
+        heap_rate / 1e6,
+        engine_rate / 1e6,
+        model_rate / heap_rate,
+        engine_rate / heap_rate
+    );
+    Ok(())
+}
+
+/// How wall time grows when every client requests twice as often.
+fn bench_doubled_rate(large: &Path, mode: &[String]) -> Result<()> {
+    let doubled = measure(&bench_one_args(large, &["--rate-scale", "2"], mode), None)?;
+    let base = measure(&bench_one_args(large, &[], mode), None)?;
+    println!(
+        "doubling every request rate in {}: {:.2} s → {:.2} s wall ({:+.1} %)",
+        large.display(),
+        measured(&base, "wall_s"),
+        measured(&doubled, "wall_s"),
+        100.0 * (measured(&doubled, "wall_s") / measured(&base, "wall_s") - 1.0)
+    );
+    Ok(())
+}
+
+/// How well replications use the threads: eight runs on one thread versus on all.
+fn bench_threads(small: &Path, mode: &[String]) -> Result<()> {
+    let args = bench_one_args(small, &["--runs", "8"], mode);
+    let one = measure(&args, Some(1))?;
+    let all = measure(&args, None)?;
+    println!(
+        "--runs 8 of {}: {:.2} s on 1 thread, {:.2} s on {} threads ({:.2}× faster)",
+        small.display(),
+        measured(&one, "wall_s"),
+        measured(&all, "wall_s"),
+        rayon::current_num_threads(),
+        measured(&one, "wall_s") / measured(&all, "wall_s")
+    );
     Ok(())
 }
 

@@ -9,7 +9,9 @@ use crate::model::{self, RunError, RunOptions};
 use crate::report::{
     self, CheckSettings, GroupSettings, PoolSettings, RecordSettings, Report, RunResult, Settings, Trace,
 };
-use crate::scenario::config::{ClientCache, Config};
+use crate::scenario::config::{
+    ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, PoolConfig, RecordConfig,
+};
 use crate::scenario::values::Dist;
 use crate::time::{format_duration, to_seconds};
 use rayon::prelude::*;
@@ -90,89 +92,105 @@ fn describe_dist(d: &Dist) -> String {
     }
 }
 
+/// The settings a report repeats from its config: ids instead of indices, seconds
+/// instead of microseconds, caches and connections described in words.
 fn settings(c: &Config) -> Settings {
-    let endpoint = |e: u32| c.endpoints[e as usize].id.clone();
-    let check = |h: Option<u32>| h.map(|h| c.health_checks[h as usize].id.clone());
     Settings {
         endpoints: c.endpoints.iter().map(|e| e.id.clone()).collect(),
-        health_checks: c
-            .health_checks
-            .iter()
-            .map(|h| CheckSettings {
-                id: h.id.clone(),
-                endpoint: endpoint(h.endpoint),
-                check_type: format!("{:?}", h.check_type).to_lowercase(),
-                request_interval_s: to_seconds(h.interval_us),
-                failure_threshold: h.failure_threshold,
-                regions: h.regions.iter().map(|&r| c.regions[r as usize].clone()).collect(),
-                checkers: h.checker_count(),
-                healthy_fraction: h.healthy_fraction,
-                healthy_checkers_min: h.healthy_count_min,
-                inverted: h.inverted,
-                disabled: h.disabled,
-                probe_loss_rate: h.probe_loss.p,
-            })
-            .collect(),
+        health_checks: c.health_checks.iter().map(|h| check_settings(c, h)).collect(),
         name_servers: c.name_server_count,
         propagation_delay: describe_dist(&c.propagation_delay),
-        records: c
-            .records
-            .iter()
-            .map(|r| RecordSettings {
-                name: r.name.clone(),
-                ttl_s: to_seconds(r.ttl_us),
-                primary: endpoint(r.primary.endpoint),
-                primary_health_check: check(r.primary.health_check),
-                secondary: endpoint(r.secondary.endpoint),
-                secondary_health_check: check(r.secondary.health_check),
-            })
-            .collect(),
-        resolver_pools: c
-            .pools
-            .iter()
-            .map(|p| PoolSettings {
-                id: p.id.clone(),
-                count: p.count,
-                cache: p.cache,
-                ttl_min_s: to_seconds(p.ttl_min_us),
-                ttl_max_s: to_seconds(p.ttl_max_us),
-                prefetch: p.prefetch,
-            })
-            .collect(),
-        client_groups: c
-            .groups
-            .iter()
-            .map(|g| GroupSettings {
-                id: g.id.clone(),
-                count: g.count,
-                record: c.records[g.record as usize].name.clone(),
-                requests_per_s: g.requests_per_s,
-                dns_cache: match g.cache {
-                    ClientCache::Ttl { min_us, max_us } => {
-                        let mut s = "ttl".to_owned();
-                        if min_us > 0 {
-                            s += &format!(", min {}", format_duration(min_us));
-                        }
-                        if max_us < crate::time::DURATION_US_MAX {
-                            s += &format!(", max {}", format_duration(max_us));
-                        }
-                        s
-                    }
-                    ClientCache::Fixed { ttl_us } => format!("fixed {}", format_duration(ttl_us)),
-                    ClientCache::None => "none".into(),
-                    ClientCache::Forever => "forever".into(),
-                },
-                connection: match g.connection {
-                    None => "new per request".into(),
-                    Some(k) => format!(
-                        "reused, idle timeout {}, max lifetime {}",
-                        format_duration(k.idle_timeout_us),
-                        k.max_lifetime_us.map_or("none".into(), format_duration)
-                    ),
-                },
-                on_failure: if g.reresolve_on_failure { "reresolve" } else { "keep" }.into(),
-            })
-            .collect(),
+        records: c.records.iter().map(|r| record_settings(c, r)).collect(),
+        resolver_pools: c.pools.iter().map(pool_settings).collect(),
+        client_groups: c.groups.iter().map(|g| group_settings(c, g)).collect(),
         timeline_bucket_s: to_seconds(c.timeline_bucket_us),
+    }
+}
+
+/// A health check as the report shows it.
+fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
+    CheckSettings {
+        id: h.id.clone(),
+        endpoint: c.endpoints[h.endpoint as usize].id.clone(),
+        check_type: format!("{:?}", h.check_type).to_lowercase(),
+        request_interval_s: to_seconds(h.interval_us),
+        failure_threshold: h.failure_threshold,
+        regions: h.regions.iter().map(|&r| c.regions[r as usize].clone()).collect(),
+        checkers: h.checker_count(),
+        healthy_fraction: h.healthy_fraction,
+        healthy_checkers_min: h.healthy_count_min,
+        inverted: h.inverted,
+        disabled: h.disabled,
+        probe_loss_rate: h.probe_loss.p,
+    }
+}
+
+/// A failover record as the report shows it.
+fn record_settings(c: &Config, r: &RecordConfig) -> RecordSettings {
+    let endpoint = |e: u32| c.endpoints[e as usize].id.clone();
+    let check = |h: Option<u32>| h.map(|h| c.health_checks[h as usize].id.clone());
+    RecordSettings {
+        name: r.name.clone(),
+        ttl_s: to_seconds(r.ttl_us),
+        primary: endpoint(r.primary.endpoint),
+        primary_health_check: check(r.primary.health_check),
+        secondary: endpoint(r.secondary.endpoint),
+        secondary_health_check: check(r.secondary.health_check),
+    }
+}
+
+/// A resolver pool as the report shows it.
+fn pool_settings(p: &PoolConfig) -> PoolSettings {
+    PoolSettings {
+        id: p.id.clone(),
+        count: p.count,
+        cache: p.cache,
+        ttl_min_s: to_seconds(p.ttl_min_us),
+        ttl_max_s: to_seconds(p.ttl_max_us),
+        prefetch: p.prefetch,
+    }
+}
+
+/// A client group as the report shows it.
+fn group_settings(c: &Config, g: &GroupConfig) -> GroupSettings {
+    GroupSettings {
+        id: g.id.clone(),
+        count: g.count,
+        record: c.records[g.record as usize].name.clone(),
+        requests_per_s: g.requests_per_s,
+        dns_cache: describe_cache(g.cache),
+        connection: describe_connection(g.connection),
+        on_failure: if g.reresolve_on_failure { "reresolve" } else { "keep" }.into(),
+    }
+}
+
+/// A client cache in words, naming only the TTL bounds that clamp anything.
+fn describe_cache(cache: ClientCache) -> String {
+    match cache {
+        ClientCache::Ttl { min_us, max_us } => {
+            let mut s = "ttl".to_owned();
+            if min_us > 0 {
+                s += &format!(", min {}", format_duration(min_us));
+            }
+            if max_us < crate::time::DURATION_US_MAX {
+                s += &format!(", max {}", format_duration(max_us));
+            }
+            s
+        }
+        ClientCache::Fixed { ttl_us } => format!("fixed {}", format_duration(ttl_us)),
+        ClientCache::None => "none".into(),
+        ClientCache::Forever => "forever".into(),
+    }
+}
+
+/// A client's connection policy in words.
+fn describe_connection(connection: Option<ConnectionConfig>) -> String {
+    match connection {
+        None => "new per request".into(),
+        Some(k) => format!(
+            "reused, idle timeout {}, max lifetime {}",
+            format_duration(k.idle_timeout_us),
+            k.max_lifetime_us.map_or("none".into(), format_duration)
+        ),
     }
 }

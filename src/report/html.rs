@@ -5,7 +5,7 @@
 //! Every string that comes from the scenario is escaped.
 
 use super::summary::{Figures, GROUP_COLUMNS, escape as pointer_escape};
-use super::{EpisodeResult, Report};
+use super::{CheckSettings, EpisodeResult, GroupSettings, PoolSettings, Report, Settings};
 use crate::time::format_duration;
 use std::fmt::Write;
 
@@ -121,35 +121,50 @@ fn settings(out: &mut String, report: &Report) {
     let s = &report.settings;
     out.push_str("<h2>Settings that matter</h2>\n");
     if !s.health_checks.is_empty() {
-        out.push_str("<h3>Health checks</h3>\n");
-        let rows: Vec<Vec<String>> = s
-            .health_checks
-            .iter()
-            .map(|h| {
-                let mut flags = Vec::new();
-                if h.inverted {
-                    flags.push("inverted".to_owned());
-                }
-                if h.disabled {
-                    flags.push("disabled".to_owned());
-                }
-                if h.probe_loss_rate > 0.0 {
-                    flags.push(format!("{} % background probe loss", 100.0 * h.probe_loss_rate));
-                }
-                vec![
-                    h.id.clone(),
-                    h.endpoint.clone(),
-                    h.check_type.clone(),
-                    format!("{} s", h.request_interval_s),
-                    h.failure_threshold.to_string(),
-                    format!("{} ({} regions)", h.checkers, h.regions.len()),
-                    format!("{} of {} (> {} %)", h.healthy_checkers_min, h.checkers, 100.0 * h.healthy_fraction),
-                    flags.join(", "),
-                ]
-            })
-            .collect();
-        table(out, &["id", "endpoint", "type", "interval", "threshold", "checkers", "healthy needs", "notes"], &rows);
+        health_check_settings(out, &s.health_checks);
     }
+    dns_settings(out, s);
+    if !s.resolver_pools.is_empty() {
+        resolver_settings(out, &s.resolver_pools);
+    }
+    if !s.client_groups.is_empty() {
+        client_settings(out, &s.client_groups);
+    }
+}
+
+/// The health-check table: how fast each check can notice, and what makes it unusual.
+fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
+    out.push_str("<h3>Health checks</h3>\n");
+    let rows: Vec<Vec<String>> = checks
+        .iter()
+        .map(|h| {
+            let mut flags = Vec::new();
+            if h.inverted {
+                flags.push("inverted".to_owned());
+            }
+            if h.disabled {
+                flags.push("disabled".to_owned());
+            }
+            if h.probe_loss_rate > 0.0 {
+                flags.push(format!("{} % background probe loss", 100.0 * h.probe_loss_rate));
+            }
+            vec![
+                h.id.clone(),
+                h.endpoint.clone(),
+                h.check_type.clone(),
+                format!("{} s", h.request_interval_s),
+                h.failure_threshold.to_string(),
+                format!("{} ({} regions)", h.checkers, h.regions.len()),
+                format!("{} of {} (> {} %)", h.healthy_checkers_min, h.checkers, 100.0 * h.healthy_fraction),
+                flags.join(", "),
+            ]
+        })
+        .collect();
+    table(out, &["id", "endpoint", "type", "interval", "threshold", "checkers", "healthy needs", "notes"], &rows);
+}
+
+/// The name servers and the failover records they answer.
+fn dns_settings(out: &mut String, s: &Settings) {
     out.push_str("<h3>DNS</h3>\n");
     let _ = writeln!(
         out,
@@ -174,46 +189,48 @@ fn settings(out: &mut String, report: &Report) {
         })
         .collect();
     table(out, &["record", "TTL", "primary", "secondary"], &rows);
-    if !s.resolver_pools.is_empty() {
-        out.push_str("<h3>Resolvers</h3>\n");
-        let rows: Vec<Vec<String>> = s
-            .resolver_pools
-            .iter()
-            .map(|p| {
-                let cache = if p.cache {
-                    format!(
-                        "TTL clamped to [{}, {}]{}",
-                        format_duration(secs_to_us(p.ttl_min_s)),
-                        format_duration(secs_to_us(p.ttl_max_s)),
-                        if p.prefetch { ", prefetch" } else { "" }
-                    )
-                } else {
-                    "no cache (forwarder)".into()
-                };
-                vec![p.id.clone(), p.count.to_string(), cache]
-            })
-            .collect();
-        table(out, &["pool", "resolvers", "cache"], &rows);
-    }
-    if !s.client_groups.is_empty() {
-        out.push_str("<h3>Clients</h3>\n");
-        let rows: Vec<Vec<String>> = s
-            .client_groups
-            .iter()
-            .map(|g| {
-                vec![
-                    g.id.clone(),
-                    g.count.to_string(),
-                    g.record.clone(),
-                    format!("{}/s", g.requests_per_s),
-                    g.dns_cache.clone(),
-                    g.connection.clone(),
-                    g.on_failure.clone(),
-                ]
-            })
-            .collect();
-        table(out, &["group", "clients", "record", "requests", "DNS cache", "connection", "on failure"], &rows);
-    }
+}
+
+/// The resolver pools and how each caches.
+fn resolver_settings(out: &mut String, pools: &[PoolSettings]) {
+    out.push_str("<h3>Resolvers</h3>\n");
+    let rows: Vec<Vec<String>> = pools
+        .iter()
+        .map(|p| {
+            let cache = if p.cache {
+                format!(
+                    "TTL clamped to [{}, {}]{}",
+                    format_duration(secs_to_us(p.ttl_min_s)),
+                    format_duration(secs_to_us(p.ttl_max_s)),
+                    if p.prefetch { ", prefetch" } else { "" }
+                )
+            } else {
+                "no cache (forwarder)".into()
+            };
+            vec![p.id.clone(), p.count.to_string(), cache]
+        })
+        .collect();
+    table(out, &["pool", "resolvers", "cache"], &rows);
+}
+
+/// The client groups and the behaviour that decides how fast each fails over.
+fn client_settings(out: &mut String, groups: &[GroupSettings]) {
+    out.push_str("<h3>Clients</h3>\n");
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.id.clone(),
+                g.count.to_string(),
+                g.record.clone(),
+                format!("{}/s", g.requests_per_s),
+                g.dns_cache.clone(),
+                g.connection.clone(),
+                g.on_failure.clone(),
+            ]
+        })
+        .collect();
+    table(out, &["group", "clients", "record", "requests", "DNS cache", "connection", "on failure"], &rows);
 }
 
 fn results(out: &mut String, report: &Report, fig: &Figures) {

@@ -11,6 +11,28 @@ use std::fmt::Write;
 pub fn render(report: &Report) -> String {
     let fig = Figures::new(report);
     let mut out = String::new();
+    header(&mut out, report, &fig);
+    let episode_count = report.run_results.iter().map(|r| r.episodes.len()).max().unwrap_or(0);
+    if episode_count == 0 {
+        let _ = writeln!(out, "\nNo episodes: no endpoint had a request-affecting fault.");
+    }
+    for k in 0..episode_count {
+        episode(&mut out, report, &fig, k);
+    }
+    totals(&mut out, &fig);
+    totals_by_group(&mut out, report, &fig);
+    totals_by_health_check(&mut out, report, &fig);
+    if !report.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings (Route 53 would refuse or behave differently)");
+        for w in &report.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}
+
+/// The title and the line that says how to reproduce the figures (seed, runs, version).
+fn header(out: &mut String, report: &Report, fig: &Figures) {
     let title = if report.description.is_empty() {
         report.name.clone()
     } else {
@@ -29,15 +51,10 @@ pub fn render(report: &Report) -> String {
     if fig.many {
         let _ = writeln!(out, "Figures are means over runs, with a 95 % confidence interval in brackets.");
     }
+}
 
-    let episode_count = report.run_results.iter().map(|r| r.episodes.len()).max().unwrap_or(0);
-    if episode_count == 0 {
-        let _ = writeln!(out, "\nNo episodes: no endpoint had a request-affecting fault.");
-    }
-    for k in 0..episode_count {
-        episode(&mut out, report, &fig, k);
-    }
-
+/// Whole-run requests, DNS load and cost, and false failovers.
+fn totals(out: &mut String, fig: &Figures) {
     let _ = writeln!(out, "\nRun totals");
     let t = |m: &str| format!("/totals/{m}");
     let _ = writeln!(
@@ -68,53 +85,55 @@ pub fn render(report: &Report) -> String {
         fig.rate(&t("false_failovers_per_day")),
         fig.seconds(&t("false_failover_s"))
     );
-    if let Some(first) = report.run_results.first()
-        && first.groups.len() > 1
-    {
+}
+
+/// The run totals per client group; with a single group they would repeat the totals.
+fn totals_by_group(out: &mut String, report: &Report, fig: &Figures) {
+    let Some(first) = report.run_results.first() else { return };
+    if first.groups.len() <= 1 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>14} {:>12} {:>12} {:>13}",
+        "by client group", "requests", "failed", "misrouted", "availability"
+    );
+    for g in first.groups.keys() {
+        let m = |f: &str| format!("/groups/{}/{f}", escape(g));
         let _ = writeln!(
             out,
             "  {:<20} {:>14} {:>12} {:>12} {:>13}",
-            "by client group", "requests", "failed", "misrouted", "availability"
+            truncate(g, 20),
+            fig.count(&m("requests")),
+            fig.count(&m("requests_failed")),
+            fig.count(&m("requests_misrouted")),
+            fig.percent(&m("availability"))
         );
-        for g in first.groups.keys() {
-            let m = |f: &str| format!("/groups/{}/{f}", escape(g));
-            let _ = writeln!(
-                out,
-                "  {:<20} {:>14} {:>12} {:>12} {:>13}",
-                truncate(g, 20),
-                fig.count(&m("requests")),
-                fig.count(&m("requests_failed")),
-                fig.count(&m("requests_misrouted")),
-                fig.percent(&m("availability"))
-            );
-        }
     }
-    if !report.settings.health_checks.is_empty() {
+}
+
+/// Probes and false failovers per health check.
+fn totals_by_health_check(out: &mut String, report: &Report, fig: &Figures) {
+    if report.settings.health_checks.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>14} {:>12} {:>15} {:>15}",
+        "by health check", "probes", "failed", "went unhealthy", "false failovers"
+    );
+    for h in &report.settings.health_checks {
+        let m = |f: &str| format!("/health_checks/{}/{f}", escape(&h.id));
         let _ = writeln!(
             out,
             "  {:<20} {:>14} {:>12} {:>15} {:>15}",
-            "by health check", "probes", "failed", "went unhealthy", "false failovers"
+            truncate(&h.id, 20),
+            fig.count(&m("probes")),
+            fig.count(&m("probes_failed")),
+            fig.count(&m("went_unhealthy")),
+            fig.count(&m("false_failovers"))
         );
-        for h in &report.settings.health_checks {
-            let m = |f: &str| format!("/health_checks/{}/{f}", escape(&h.id));
-            let _ = writeln!(
-                out,
-                "  {:<20} {:>14} {:>12} {:>15} {:>15}",
-                truncate(&h.id, 20),
-                fig.count(&m("probes")),
-                fig.count(&m("probes_failed")),
-                fig.count(&m("went_unhealthy")),
-                fig.count(&m("false_failovers"))
-            );
-        }
     }
-    if !report.warnings.is_empty() {
-        let _ = writeln!(out, "\nWarnings (Route 53 would refuse or behave differently)");
-        for w in &report.warnings {
-            let _ = writeln!(out, "  - {w}");
-        }
-    }
-    out
 }
 
 fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {

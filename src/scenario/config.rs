@@ -415,23 +415,8 @@ impl Validator<'_> {
     }
 
     fn build(mut self, s: &Scenario) -> Check<Config> {
-        if s.name.is_empty()
-            || s.name.len() > 100
-            || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            || s.name.starts_with('.')
-        {
-            return Err(self.error("/name", format!(
-                "expected a name usable as a directory name (letters, digits, '.', '_', '-'; at most 100), found \"{}\"",
-                s.name
-            )));
-        }
-        let duration_us = self.positive("/duration", s.duration.us(), "run duration")?;
-        if duration_us > RUN_US_MAX {
-            return Err(self.error(
-                "/duration",
-                format!("expected a run of at most 400 days, found {}", time::format_duration(duration_us)),
-            ));
-        }
+        self.check_name(s)?;
+        let duration_us = self.duration_us(s)?;
         if s.endpoints.is_empty() {
             return Err(self.error("/endpoints", "expected at least one endpoint, found none"));
         }
@@ -452,6 +437,7 @@ impl Validator<'_> {
         }
         let pools = s.resolvers.iter().map(|(id, p)| self.pool(id, p)).collect::<Check<Vec<_>>>()?;
         let groups = s.clients.iter().map(|(id, g)| self.group(s, id, g)).collect::<Check<Vec<_>>>()?;
+        let query_price_per_million = self.query_price_per_million(s)?;
         let mut config = Config {
             name: s.name.clone(),
             description: s.description.clone(),
@@ -464,43 +450,81 @@ impl Validator<'_> {
             health_checks,
             name_server_count,
             propagation_delay: s.dns.propagation_delay.clone().unwrap_or(Dist::Fixed(0)),
-            query_price_per_million: match s.dns.query_price_per_million {
-                Some(p) if !p.is_finite() || p < 0.0 => {
-                    return Err(self.error("/dns/query_price_per_million", format!("expected a price >= 0, found {p}")));
-                }
-                p => p,
-            },
+            query_price_per_million,
             records,
             pools,
             groups,
             warnings: Vec::new(),
         };
         self.check_totals(&config)?;
-        config.warmup_us = match s.warmup {
-            Some(w) if w.us() > RUN_US_MAX => {
-                return Err(self.error("/warmup", "expected a warm-up of at most 400 days"));
-            }
-            Some(w) => w.us(),
-            None => auto_warmup_us(&config),
-        };
-        config.timeline_bucket_us = match s.timeline_bucket {
-            Some(b) => {
-                let b = self.positive("/timeline_bucket", b.us(), "bucket width")?;
-                if duration_us / b > TIMELINE_ROWS_MAX {
-                    return Err(self.error(
-                        "/timeline_bucket",
-                        format!(
-                            "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
-                            duration_us / b
-                        ),
-                    ));
-                }
-                b
-            }
-            None => auto_bucket_us(duration_us),
-        };
+        config.warmup_us = self.warmup_us(s, &config)?;
+        config.timeline_bucket_us = self.timeline_bucket_us(s, duration_us)?;
         config.warnings = self.warnings;
         Ok(config)
+    }
+
+    /// The name becomes the output directory, so it must be a safe directory name.
+    fn check_name(&self, s: &Scenario) -> Check<()> {
+        if s.name.is_empty()
+            || s.name.len() > 100
+            || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            || s.name.starts_with('.')
+        {
+            return Err(self.error("/name", format!(
+                "expected a name usable as a directory name (letters, digits, '.', '_', '-'; at most 100), found \"{}\"",
+                s.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The measured duration, positive and at most `RUN_US_MAX`.
+    fn duration_us(&self, s: &Scenario) -> Check<SimDuration> {
+        let duration_us = self.positive("/duration", s.duration.us(), "run duration")?;
+        if duration_us > RUN_US_MAX {
+            return Err(self.error(
+                "/duration",
+                format!("expected a run of at most 400 days, found {}", time::format_duration(duration_us)),
+            ));
+        }
+        Ok(duration_us)
+    }
+
+    /// The price of a million authoritative queries for the cost estimate, if given; never
+    /// negative.
+    fn query_price_per_million(&self, s: &Scenario) -> Check<Option<f64>> {
+        match s.dns.query_price_per_million {
+            Some(p) if !p.is_finite() || p < 0.0 => {
+                Err(self.error("/dns/query_price_per_million", format!("expected a price >= 0, found {p}")))
+            }
+            p => Ok(p),
+        }
+    }
+
+    /// The explicit warm-up, or one long enough for the caches of `config` to settle.
+    fn warmup_us(&self, s: &Scenario, config: &Config) -> Check<SimDuration> {
+        match s.warmup {
+            Some(w) if w.us() > RUN_US_MAX => Err(self.error("/warmup", "expected a warm-up of at most 400 days")),
+            Some(w) => Ok(w.us()),
+            None => Ok(auto_warmup_us(config)),
+        }
+    }
+
+    /// The explicit bucket width, if it keeps the timeline within `TIMELINE_ROWS_MAX`
+    /// rows, or a round one.
+    fn timeline_bucket_us(&self, s: &Scenario, duration_us: SimDuration) -> Check<SimDuration> {
+        let Some(b) = s.timeline_bucket else { return Ok(auto_bucket_us(duration_us)) };
+        let b = self.positive("/timeline_bucket", b.us(), "bucket width")?;
+        if duration_us / b > TIMELINE_ROWS_MAX {
+            return Err(self.error(
+                "/timeline_bucket",
+                format!(
+                    "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
+                    duration_us / b
+                ),
+            ));
+        }
+        Ok(b)
     }
 
     fn endpoint(&mut self, s: &Scenario, id: &str, e: &super::Endpoint, run_us: SimDuration) -> Check<EndpointConfig> {
@@ -522,6 +546,37 @@ impl Validator<'_> {
         f: &super::Fault,
         run_us: SimDuration,
     ) -> Check<FaultConfig> {
+        self.check_fault_fields(at, f)?;
+        self.check_fault_window(at, f, run_us)?;
+        if let Some(every) = &f.every {
+            self.check_recurrence(at, f, every, run_us)?;
+        }
+        let (flap_down, flap_up) = self.flap_phases(at, f)?;
+        let (request_error, probe_error) = self.error_rates(at, f)?;
+        let loss_rate = self.probability(&format!("{at}/rate"), f.rate.unwrap_or(1.0))?;
+        let loss_regions = match &f.regions {
+            None => None,
+            Some(names) => Some(self.loss_regions(s, at, endpoint, names)?),
+        };
+        Ok(FaultConfig {
+            pointer: at.to_owned(),
+            kind: f.kind,
+            start_us: f.start.us(),
+            duration: f.duration.clone(),
+            every: f.every.clone(),
+            mode: f.mode.unwrap_or_default(),
+            flap_down,
+            flap_up,
+            request_error,
+            probe_error,
+            degraded_response_time: f.response_time.clone(),
+            loss_regions,
+            loss_rate,
+        })
+    }
+
+    /// Refuses a field the fault's kind does not use: ignoring it silently would hide a mistake.
+    fn check_fault_fields(&self, at: &str, f: &super::Fault) -> Check<()> {
         let kind_name = match f.kind {
             FaultKind::Outage => "outage",
             FaultKind::Flap => "flap",
@@ -546,6 +601,11 @@ impl Validator<'_> {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Refuses a fault that starts after the run ends or whose occurrences last no time.
+    fn check_fault_window(&self, at: &str, f: &super::Fault, run_us: SimDuration) -> Check<()> {
         if f.start.us() >= run_us {
             return Err(self.error(
                 &format!("{at}/start"),
@@ -559,35 +619,48 @@ impl Validator<'_> {
         if f.duration.as_ref().is_some_and(|d| d.max_us() == Some(0)) {
             return Err(self.error(&format!("{at}/duration"), "expected a positive fault duration, found 0"));
         }
-        if let Some(every) = &f.every {
-            let cycle_us = f.duration.as_ref().map_or(0.0, Dist::mean_us) + every.mean_us();
-            let expected = run_us as f64 / cycle_us.max(1.0);
-            if expected > OCCURRENCES_MAX as f64 {
-                return Err(self.error(&format!("{at}/every"), format!(
-                    "expected at most {OCCURRENCES_MAX} occurrences over the run, found about {expected:.0} (lengthen \"every\")")));
-            }
-            if f.duration.is_none() {
-                return Err(self.error(
-                    &format!("{at}/duration"),
-                    "a recurring fault needs a duration (without one the first occurrence lasts to the end of the run)",
-                ));
-            }
+        Ok(())
+    }
+
+    /// A recurring fault is bounded by `OCCURRENCES_MAX` and needs a duration to recur at all.
+    fn check_recurrence(&self, at: &str, f: &super::Fault, every: &Dist, run_us: SimDuration) -> Check<()> {
+        let cycle_us = f.duration.as_ref().map_or(0.0, Dist::mean_us) + every.mean_us();
+        let expected = run_us as f64 / cycle_us.max(1.0);
+        if expected > OCCURRENCES_MAX as f64 {
+            return Err(self.error(&format!("{at}/every"), format!(
+                "expected at most {OCCURRENCES_MAX} occurrences over the run, found about {expected:.0} (lengthen \"every\")")));
         }
-        let (flap_down, flap_up) = match (f.kind, &f.down, &f.up) {
+        if f.duration.is_none() {
+            return Err(self.error(
+                &format!("{at}/duration"),
+                "a recurring fault needs a duration (without one the first occurrence lasts to the end of the run)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A flap's down and up phases, both required and positive; zero for other kinds.
+    fn flap_phases(&self, at: &str, f: &super::Fault) -> Check<(Dist, Dist)> {
+        match (f.kind, &f.down, &f.up) {
             (FaultKind::Flap, Some(down), Some(up)) => {
                 if down.mean_us() < 1.0 || up.mean_us() < 1.0 {
                     return Err(self.error(&format!("{at}/down"), "expected flap phases with positive durations"));
                 }
-                (down.clone(), up.clone())
+                Ok((down.clone(), up.clone()))
             }
             (FaultKind::Flap, None, _) => {
-                return Err(self.error(&format!("{at}/down"), "a flap fault needs \"down\" and \"up\" durations"));
+                Err(self.error(&format!("{at}/down"), "a flap fault needs \"down\" and \"up\" durations"))
             }
             (FaultKind::Flap, _, None) => {
-                return Err(self.error(&format!("{at}/up"), "a flap fault needs \"down\" and \"up\" durations"));
+                Err(self.error(&format!("{at}/up"), "a flap fault needs \"down\" and \"up\" durations"))
             }
-            _ => (Dist::Fixed(0), Dist::Fixed(0)),
-        };
+            _ => Ok((Dist::Fixed(0), Dist::Fixed(0))),
+        }
+    }
+
+    /// The request and probe error probabilities of a degraded fault (zero when absent);
+    /// a degraded fault must say how often requests fail.
+    fn error_rates(&self, at: &str, f: &super::Fault) -> Check<(Probability, Probability)> {
         let request_error = match (f.kind, f.request_error_rate) {
             (FaultKind::Degraded, None) => {
                 return Err(self.error(
@@ -598,47 +671,32 @@ impl Validator<'_> {
             (_, rate) => self.probability(&format!("{at}/request_error_rate"), rate.unwrap_or(0.0))?,
         };
         let probe_error = self.probability(&format!("{at}/probe_error_rate"), f.probe_error_rate.unwrap_or(0.0))?;
-        let loss_rate = self.probability(&format!("{at}/rate"), f.rate.unwrap_or(1.0))?;
-        let loss_regions = match &f.regions {
-            None => None,
-            Some(names) => {
-                let probing: Vec<String> = s
-                    .health_checks
-                    .values()
-                    .filter(|hc| hc.endpoint == endpoint)
-                    .flat_map(|hc| hc.regions.clone().unwrap_or_else(default_regions))
-                    .collect();
-                let mut ids = Vec::new();
-                for (i, name) in names.iter().enumerate() {
-                    if !probing.contains(name) {
-                        return Err(self.error(
-                            &format!("{at}/regions/{i}"),
-                            format!(
-                                "unknown region \"{name}\"{}: no health check of \"{endpoint}\" has checkers there",
-                                did_you_mean(name, &probing)
-                            ),
-                        ));
-                    }
-                    ids.push(self.region(name));
-                }
-                Some(ids)
+        Ok((request_error, probe_error))
+    }
+
+    /// The regions a probe-loss fault names, each one where a health check of the endpoint
+    /// has checkers (elsewhere the fault would lose nothing).
+    fn loss_regions(&mut self, s: &Scenario, at: &str, endpoint: &str, names: &[String]) -> Check<Vec<u16>> {
+        let probing: Vec<String> = s
+            .health_checks
+            .values()
+            .filter(|hc| hc.endpoint == endpoint)
+            .flat_map(|hc| hc.regions.clone().unwrap_or_else(default_regions))
+            .collect();
+        let mut ids = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if !probing.contains(name) {
+                return Err(self.error(
+                    &format!("{at}/regions/{i}"),
+                    format!(
+                        "unknown region \"{name}\"{}: no health check of \"{endpoint}\" has checkers there",
+                        did_you_mean(name, &probing)
+                    ),
+                ));
             }
-        };
-        Ok(FaultConfig {
-            pointer: at.to_owned(),
-            kind: f.kind,
-            start_us: f.start.us(),
-            duration: f.duration.clone(),
-            every: f.every.clone(),
-            mode: f.mode.unwrap_or_default(),
-            flap_down,
-            flap_up,
-            request_error,
-            probe_error,
-            degraded_response_time: f.response_time.clone(),
-            loss_regions,
-            loss_rate,
-        })
+            ids.push(self.region(name));
+        }
+        Ok(ids)
     }
 
     fn health_check(&mut self, s: &Scenario, id: &str, hc: &super::HealthCheck) -> Check<HealthCheckConfig> {
@@ -666,22 +724,7 @@ impl Validator<'_> {
                 format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"),
             );
         }
-        let names = hc.regions.clone().unwrap_or_else(default_regions);
-        if names.is_empty() {
-            return Err(self.error(&at("regions"), "expected at least one checker region, found none"));
-        }
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(self.error(&format!("{}/{i}", at("regions")), format!("region \"{name}\" is listed twice")));
-            }
-        }
-        if names.len() < 3 {
-            self.warn(&at("regions"), format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
-        }
-        if names.len() > 60_000 {
-            return Err(self.error(&at("regions"), format!("expected at most 60000 regions, found {}", names.len())));
-        }
-        let regions = names.iter().map(|n| self.region(n)).collect();
+        let regions = self.checker_regions(&at("regions"), hc)?;
         let checkers_per_region = self.count(
             &at("checkers_per_region"),
             hc.checkers_per_region.unwrap_or(2),
@@ -694,7 +737,7 @@ impl Validator<'_> {
             return Err(self.error(&at("healthy_fraction"), format!(
                 "expected a fraction from 0 to just below 1 (healthy iff the healthy share is strictly greater), found {healthy_fraction}")));
         }
-        let checker_count = names.len() as u32 * checkers_per_region;
+        let checker_count = regions.len() as u32 * checkers_per_region;
         // Healthy iff healthy/N > f, i.e. healthy >= floor(f·N) + 1; the epsilon absorbs
         // float error in products like 0.29 × 100.
         let healthy_count_min = (healthy_fraction * f64::from(checker_count) + 1e-9).floor() as u32 + 1;
@@ -713,6 +756,27 @@ impl Validator<'_> {
             disabled: hc.disabled,
             probe_loss,
         })
+    }
+
+    /// The regions a health check's checkers run in (Route 53's eight by default), each
+    /// listed once; fewer than three is allowed but warned about.
+    fn checker_regions(&mut self, at: &str, hc: &super::HealthCheck) -> Check<Vec<u16>> {
+        let names = hc.regions.clone().unwrap_or_else(default_regions);
+        if names.is_empty() {
+            return Err(self.error(at, "expected at least one checker region, found none"));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(self.error(&format!("{at}/{i}"), format!("region \"{name}\" is listed twice")));
+            }
+        }
+        if names.len() < 3 {
+            self.warn(at, format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
+        }
+        if names.len() > 60_000 {
+            return Err(self.error(at, format!("expected at most 60000 regions, found {}", names.len())));
+        }
+        Ok(names.iter().map(|n| self.region(n)).collect())
     }
 
     fn record(&mut self, s: &Scenario, name: &str, r: &super::Record) -> Check<RecordConfig> {
@@ -766,12 +830,38 @@ impl Validator<'_> {
         let at = |field: &str| pointer(&["clients", id, field]);
         let count = self.count(&at("count"), g.count, 0, COMPONENTS_MAX as i64, "a client count")?;
         let record = self.lookup(&at("record"), &s.dns.records, &g.record, "record")?;
+        let pools = self.resolver_weights(s, id, g)?;
+        let rate = g.requests_per_s;
+        if !rate.is_finite() || !(0.0..=1e6).contains(&rate) {
+            return Err(self.error(
+                &at("requests_per_s"),
+                format!("expected a rate from 0 to 1000000 requests per second, found {rate}"),
+            ));
+        }
+        let cache = self.client_cache(id, &g.dns_cache)?;
+        let connection = self.connection(id, &g.connection)?;
+        Ok(GroupConfig {
+            id: id.to_owned(),
+            count,
+            record,
+            pools,
+            requests_per_s: rate,
+            cache,
+            connection,
+            reresolve_on_failure: g.on_failure == super::OnFailure::Reresolve,
+        })
+    }
+
+    /// The pools a group's clients use, as (pool, weight) with the weights normalised to
+    /// sum to 1; a lone pool needs no weights.
+    fn resolver_weights(&self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<Vec<(u32, f64)>> {
+        let at = pointer(&["clients", id, "resolvers"]);
         let weights: Vec<(String, f64)> =
             match &g.resolvers {
                 Some(w) => w.iter().map(|(k, v)| (k.clone(), *v)).collect(),
                 None if s.resolvers.len() == 1 => vec![(s.resolvers.keys().next().expect("one pool").clone(), 1.0)],
                 None => {
-                    return Err(self.error(&at("resolvers"), format!(
+                    return Err(self.error(&at, format!(
                     "expected the resolver pools these clients use (pool → weight), found none; there are {} pools",
                     s.resolvers.len())));
                 }
@@ -787,17 +877,14 @@ impl Validator<'_> {
         }
         let total: f64 = pools.iter().map(|(_, w)| w).sum();
         if total <= 0.0 {
-            return Err(self.error(&at("resolvers"), "expected pool weights with a positive sum, found a sum of 0"));
+            return Err(self.error(&at, "expected pool weights with a positive sum, found a sum of 0"));
         }
         pools.iter_mut().for_each(|(_, w)| *w /= total);
-        let rate = g.requests_per_s;
-        if !rate.is_finite() || !(0.0..=1e6).contains(&rate) {
-            return Err(self.error(
-                &at("requests_per_s"),
-                format!("expected a rate from 0 to 1000000 requests per second, found {rate}"),
-            ));
-        }
-        let c = &g.dns_cache;
+        Ok(pools)
+    }
+
+    /// A client's DNS cache; each mode refuses the fields that belong to another.
+    fn client_cache(&self, id: &str, c: &super::DnsCache) -> Check<ClientCache> {
         let cat = |field: &str| pointer(&["clients", id, "dns_cache", field]);
         let only = |field: &str, present: bool, modes: &str| -> Check<()> {
             if present {
@@ -839,38 +926,29 @@ impl Validator<'_> {
                 }
             }
         };
-        let k = &g.connection;
-        let connection = if k.reuse {
-            let idle_timeout_us = self.positive(
-                &pointer(&["clients", id, "connection", "idle_timeout"]),
-                k.idle_timeout.map_or(90 * US_PER_S, |d| d.us()),
-                "idle timeout",
-            )?;
-            let max_lifetime_us = match k.max_lifetime {
-                Some(d) => Some(self.positive(
-                    &pointer(&["clients", id, "connection", "max_lifetime"]),
-                    d.us(),
-                    "max lifetime",
-                )?),
-                None => None,
-            };
-            Some(ConnectionConfig { idle_timeout_us, max_lifetime_us })
-        } else {
+        Ok(cache)
+    }
+
+    /// A reused connection's idle timeout (90 s by default) and optional lifetime; None when
+    /// every request opens its own, where those settings would be ignored.
+    fn connection(&mut self, id: &str, k: &super::Connection) -> Check<Option<ConnectionConfig>> {
+        let at = |field: &str| pointer(&["clients", id, "connection", field]);
+        if !k.reuse {
             if k.idle_timeout.is_some() || k.max_lifetime.is_some() {
-                self.warn(&at("connection"), "idle_timeout and max_lifetime have no effect without \"reuse\": true");
+                self.warn(
+                    &pointer(&["clients", id, "connection"]),
+                    "idle_timeout and max_lifetime have no effect without \"reuse\": true",
+                );
             }
-            None
+            return Ok(None);
+        }
+        let idle_timeout_us =
+            self.positive(&at("idle_timeout"), k.idle_timeout.map_or(90 * US_PER_S, |d| d.us()), "idle timeout")?;
+        let max_lifetime_us = match k.max_lifetime {
+            Some(d) => Some(self.positive(&at("max_lifetime"), d.us(), "max lifetime")?),
+            None => None,
         };
-        Ok(GroupConfig {
-            id: id.to_owned(),
-            count,
-            record,
-            pools,
-            requests_per_s: rate,
-            cache,
-            connection,
-            reresolve_on_failure: g.on_failure == super::OnFailure::Reresolve,
-        })
+        Ok(Some(ConnectionConfig { idle_timeout_us, max_lifetime_us }))
     }
 
     fn check_totals(&self, c: &Config) -> Check<()> {

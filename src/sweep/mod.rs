@@ -141,14 +141,7 @@ pub fn load(path: &Path) -> Result<Sweep, InputError> {
 }
 
 fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputError> {
-    let scenario_path = path.parent().unwrap_or(Path::new(".")).join(&sweep.scenario);
-    let (parsed, base_source) = scenario::config::load(&scenario_path).map_err(|e| match e {
-        InputError::Read { file, reason, .. } => {
-            invalid(path, "/scenario", format!("cannot read the base scenario {}: {reason}", file.display()))
-        }
-        other => other,
-    })?;
-    let base = scenario::config::build(&parsed, &scenario_path)?;
+    let (base, base_source) = base_scenario(path, &sweep.scenario)?;
     if sweep.name.is_empty()
         || !sweep.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         || sweep.name.starts_with('.')
@@ -166,35 +159,8 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
             format!("expected from 1 to {} runs per point, found {}", crate::simulate::RUNS_MAX, sweep.runs),
         ));
     }
-    if sweep.parameters.is_empty() {
-        return Err(invalid(path, "/parameters", "expected at least one parameter to sweep, found none"));
-    }
-    let mut parameters = Vec::new();
-    for (pointer, spec) in &sweep.parameters {
-        let at = format!("/parameters/{}", pointer.replace('~', "~0").replace('/', "~1"));
-        let (values, labels) = parameter_values(path, &at, spec)?;
-        check_pointer(path, &at, &base_source, pointer)?;
-        parameters.push(Parameter { pointer: pointer.clone(), name: String::new(), values, labels });
-    }
-    name_parameters(&mut parameters);
-
-    let max_points = match sweep.max_points {
-        None => POINTS_DEFAULT_MAX,
-        Some(m) if m >= 1 && m as u64 <= POINTS_MAX => m as u64,
-        Some(m) => return Err(invalid(path, "/max_points", format!("expected from 1 to {POINTS_MAX}, found {m}"))),
-    };
-    let count = parameters.iter().try_fold(1u64, |n, p| n.checked_mul(p.values.len() as u64)).unwrap_or(u64::MAX);
-    if count > max_points {
-        let sizes: Vec<String> = parameters.iter().map(|p| format!("{} {}", p.values.len(), p.name)).collect();
-        return Err(invalid(
-            path,
-            "/parameters",
-            format!(
-                "the grid has {count} points ({}), more than max_points = {max_points}; narrow a parameter or raise max_points (at most {POINTS_MAX})",
-                sizes.join(" × ")
-            ),
-        ));
-    }
+    let parameters = sweep_parameters(path, &sweep.parameters, &base_source)?;
+    check_grid_size(path, sweep.max_points, &parameters)?;
     let points = grid(&parameters);
     let mut configs = Vec::with_capacity(points.len());
     for point in &points {
@@ -203,11 +169,7 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
     let metrics: Vec<String> =
         sweep.metrics.clone().unwrap_or_else(|| DEFAULT_METRICS.iter().map(|m| m.to_string()).collect());
     if let Some(axes) = &sweep.plot {
-        for (field, axis) in [("x", Some(&axes.x)), ("y", axes.y.as_ref()), ("facet", axes.facet.as_ref())] {
-            if let Some(axis) = axis {
-                swept(path, &format!("/plot/{field}"), &parameters, axis)?;
-            }
-        }
+        check_plot_axes(path, axes, &parameters)?;
     }
     Ok(Sweep {
         file: path.to_owned(),
@@ -224,6 +186,70 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
         plot: sweep.plot,
         objective: sweep.objective,
     })
+}
+
+/// Loads and builds the base scenario named by a sweep file (relative to it); a file that
+/// cannot be read is the sweep file's error, at its `/scenario`.
+fn base_scenario(path: &Path, scenario: &str) -> Result<(Config, Value), InputError> {
+    let scenario_path = path.parent().unwrap_or(Path::new(".")).join(scenario);
+    let (parsed, base_source) = scenario::config::load(&scenario_path).map_err(|e| match e {
+        InputError::Read { file, reason, .. } => {
+            invalid(path, "/scenario", format!("cannot read the base scenario {}: {reason}", file.display()))
+        }
+        other => other,
+    })?;
+    let base = scenario::config::build(&parsed, &scenario_path)?;
+    Ok((base, base_source))
+}
+
+/// The swept parameters in pointer order, each with its values, checked against the base
+/// scenario, and named.
+fn sweep_parameters(path: &Path, specs: &BTreeMap<String, Value>, base: &Value) -> Result<Vec<Parameter>, InputError> {
+    if specs.is_empty() {
+        return Err(invalid(path, "/parameters", "expected at least one parameter to sweep, found none"));
+    }
+    let mut parameters = Vec::new();
+    for (pointer, spec) in specs {
+        let at = format!("/parameters/{}", pointer.replace('~', "~0").replace('/', "~1"));
+        let (values, labels) = parameter_values(path, &at, spec)?;
+        check_pointer(path, &at, base, pointer)?;
+        parameters.push(Parameter { pointer: pointer.clone(), name: String::new(), values, labels });
+    }
+    name_parameters(&mut parameters);
+    Ok(parameters)
+}
+
+/// Refuses a grid larger than `max_points` (default `POINTS_DEFAULT_MAX`), before any
+/// point is built.
+fn check_grid_size(path: &Path, max_points: Option<i64>, parameters: &[Parameter]) -> Result<(), InputError> {
+    let max_points = match max_points {
+        None => POINTS_DEFAULT_MAX,
+        Some(m) if m >= 1 && m as u64 <= POINTS_MAX => m as u64,
+        Some(m) => return Err(invalid(path, "/max_points", format!("expected from 1 to {POINTS_MAX}, found {m}"))),
+    };
+    let count = parameters.iter().try_fold(1u64, |n, p| n.checked_mul(p.values.len() as u64)).unwrap_or(u64::MAX);
+    if count > max_points {
+        let sizes: Vec<String> = parameters.iter().map(|p| format!("{} {}", p.values.len(), p.name)).collect();
+        return Err(invalid(
+            path,
+            "/parameters",
+            format!(
+                "the grid has {count} points ({}), more than max_points = {max_points}; narrow a parameter or raise max_points (at most {POINTS_MAX})",
+                sizes.join(" × ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every plot axis must be a swept parameter.
+fn check_plot_axes(path: &Path, axes: &PlotAxes, parameters: &[Parameter]) -> Result<(), InputError> {
+    for (field, axis) in [("x", Some(&axes.x)), ("y", axes.y.as_ref()), ("facet", axes.facet.as_ref())] {
+        if let Some(axis) = axis {
+            swept(path, &format!("/plot/{field}"), parameters, axis)?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `pointer` names one of the swept parameters.

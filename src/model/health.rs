@@ -9,13 +9,17 @@
 use super::endpoint::{EndpointModel, Segment};
 use crate::observe::{CheckerId, Transition};
 use crate::rng::{self, Stream};
-use crate::scenario::FailMode;
 use crate::scenario::config::{Config, HealthCheckConfig};
+use crate::scenario::{FailMode, Overrun, Quorum, Schedule};
 use crate::time::{SimDuration, SimTime};
 use rand::Rng;
 
 pub struct Checker {
     pub id: CheckerId,
+    /// Position of its region among its check's regions.
+    region_slot: u32,
+    /// When its latest probe was sent.
+    sent_us: SimTime,
     /// Consecutive results that disagree with `healthy`.
     disagreeing: u32,
     pub healthy: bool,
@@ -24,6 +28,8 @@ pub struct Checker {
 
 pub struct CheckState {
     pub healthy_checkers: u32,
+    /// Healthy checkers per region (for the majority-of-majorities quorum).
+    region_healthy: Vec<u32>,
     /// The status Route 53 reports: after `inverted` and `disabled`.
     pub healthy: bool,
 }
@@ -52,11 +58,13 @@ impl Health {
             if hc.disabled {
                 continue;
             }
-            for &region in &hc.regions {
+            for (slot, &region) in hc.regions.iter().enumerate() {
                 for i in 0..hc.checkers_per_region {
                     let name = format!("checker/{}/{}/{i}", hc.id, config.regions[region as usize]);
                     checkers.push(Checker {
                         id: CheckerId { check: c as u32, region, index_in_region: i },
+                        region_slot: slot as u32,
+                        sent_us: 0,
                         disagreeing: 0,
                         healthy: true,
                         rng: rng::stream(run_seed, &name),
@@ -69,18 +77,25 @@ impl Health {
         let checks = config
             .health_checks
             .iter()
-            .map(|hc| CheckState { healthy_checkers: hc.checker_count(), healthy: hc.disabled || !hc.inverted })
+            .map(|hc| CheckState {
+                healthy_checkers: hc.checker_count(),
+                region_healthy: vec![if hc.disabled { 0 } else { hc.checkers_per_region }; hc.regions.len()],
+                healthy: hc.disabled || !hc.inverted,
+            })
             .collect();
         Health { checkers, checks, transitions: Vec::new() }
     }
 
-    /// Each checker's first probe, at a uniform phase in [0, request_interval):
-    /// (checker, completion time, success).
+    /// Each checker's first probe, at its `phase` (default a uniform phase in
+    /// [0, request_interval)): (checker, completion time, success).
     pub fn first_probes(&mut self, config: &Config, endpoints: &[EndpointModel]) -> Vec<(u32, SimTime, bool)> {
         let mut out = Vec::with_capacity(self.checkers.len());
         for (i, checker) in self.checkers.iter_mut().enumerate() {
             let hc = &config.health_checks[checker.id.check as usize];
-            let send_us = checker.rng.next_u64() % hc.interval_us;
+            let send_us = match &hc.phase {
+                None => checker.rng.next_u64() % hc.interval_us,
+                Some(phase) => phase.sample(&mut checker.rng),
+            };
             let (done_us, ok) = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
             out.push((i as u32, done_us, ok));
         }
@@ -105,20 +120,25 @@ impl Health {
             false
         } else {
             checker.disagreeing += 1;
-            checker.disagreeing >= hc.failure_threshold
+            let threshold = if checker.healthy { hc.failure_threshold } else { hc.recovery_threshold };
+            checker.disagreeing >= threshold
         };
-        let next = checker.probe(hc, &endpoints[hc.endpoint as usize], now_us + hc.interval_us);
+        let send_us = checker.next_send_us(hc, now_us);
+        let next = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
         if !flipped {
             return ProbeResult { next, flipped, transition: None };
         }
         checker.healthy = ok;
         checker.disagreeing = 0;
+        let region = &mut state.region_healthy[checker.region_slot as usize];
         if ok {
             state.healthy_checkers += 1;
+            *region += 1;
         } else {
             state.healthy_checkers -= 1;
+            *region -= 1;
         }
-        let healthy = (state.healthy_checkers >= hc.healthy_count_min) != hc.inverted;
+        let healthy = quorum_healthy(hc, state) != hc.inverted;
         if healthy == state.healthy {
             return ProbeResult { next, flipped, transition: None };
         }
@@ -129,11 +149,43 @@ impl Health {
     }
 }
 
+/// Whether the checkers' views make the check healthy, before `inverted` (docs/model.md
+/// §3.6).
+fn quorum_healthy(hc: &HealthCheckConfig, state: &CheckState) -> bool {
+    match hc.quorum {
+        Quorum::MajorityOfMajorities => {
+            let regions = state.region_healthy.iter().filter(|&&n| n > hc.checkers_per_region / 2).count();
+            regions > hc.regions.len() / 2
+        }
+        _ => state.healthy_checkers >= hc.healthy_count_min,
+    }
+}
+
 impl Checker {
+    /// When the next probe is sent, its predecessor having completed at `done_us`
+    /// (docs/model.md §3.2): `request_interval` after the response, or on the next tick of
+    /// a fixed-rate timer — at once when the probe overran the tick and overruns delay, the
+    /// first tick after it when they skip — plus a draw of `jitter`.
+    fn next_send_us(&mut self, hc: &HealthCheckConfig, done_us: SimTime) -> SimTime {
+        let jitter_us = hc.jitter.as_ref().map_or(0, |j| j.sample(&mut self.rng));
+        match hc.schedule {
+            Schedule::AfterResponse => done_us + hc.interval_us + jitter_us,
+            Schedule::FixedRate => {
+                let tick_us = self.sent_us + hc.interval_us + jitter_us;
+                match hc.on_overrun {
+                    _ if tick_us >= done_us => tick_us,
+                    Overrun::Delay => done_us,
+                    Overrun::Skip => tick_us + (done_us - tick_us).div_ceil(hc.interval_us) * hc.interval_us,
+                }
+            }
+        }
+    }
+
     /// Sends a probe at `send_us`: returns when its result arrives and whether it succeeded
-    /// (docs/model.md §3.3). Draws in a fixed order — loss, then response time, then error — so that
-    /// configurations differing in one rate stay on the same random path.
+    /// (docs/model.md §3.3). Draws in a fixed order — loss, then response time, then error —
+    /// so that configurations differing in one rate stay on the same random path.
     fn probe(&mut self, hc: &HealthCheckConfig, endpoint: &EndpointModel, send_us: SimTime) -> (SimTime, bool) {
+        self.sent_us = send_us;
         let segment = endpoint.at(send_us);
         let (latency_us, ok) = probe_outcome(hc, endpoint, segment, self.id.region, &mut self.rng);
         (send_us + latency_us, ok)
@@ -185,11 +237,19 @@ mod tests {
         HealthCheckConfig {
             id: "hc".into(),
             endpoint: 0,
+            preset: &crate::scenario::presets::ROUTE53,
             check_type,
+            schedule: Schedule::AfterResponse,
             interval_us: 30_000_000,
+            on_overrun: Overrun::Delay,
+            jitter: None,
+            phase: None,
             failure_threshold: 3,
+            recovery_threshold: 3,
+            timeout_us: None,
             regions: vec![0],
             checkers_per_region: 1,
+            quorum: Quorum::FractionAbove,
             healthy_fraction: 0.18,
             healthy_count_min: 1,
             inverted: false,

@@ -5,23 +5,14 @@
 //! here (or while loading), so the model can assert instead of handling bad input.
 
 use super::values::{Dist, Probability};
-use super::{CacheMode, CheckType, FailMode, FaultKind, Scenario};
+use super::presets::{self, Preset};
+use super::{CacheMode, CheckType, FailMode, FaultKind, Overrun, Quorum, Scenario, Schedule};
 use crate::input::{self, InputError, Warning, did_you_mean, pointer};
 use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The eight regions Route 53 health checkers run in by default.
-pub const ROUTE53_REGIONS: [&str; 8] = [
-    "us-east-1",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-northeast-1",
-    "sa-east-1",
-];
+pub use super::presets::ROUTE53_REGIONS;
 
 /// Longest simulated run.
 pub const RUN_US_MAX: SimDuration = 400 * time::US_PER_DAY;
@@ -96,13 +87,25 @@ impl FaultConfig {
 pub struct HealthCheckConfig {
     pub id: String,
     pub endpoint: u32,
+    /// The preset whose defaults filled the fields not given.
+    pub preset: &'static Preset,
     pub check_type: CheckType,
+    pub schedule: Schedule,
     pub interval_us: SimDuration,
+    pub on_overrun: Overrun,
+    pub jitter: Option<Dist>,
+    /// None: uniform over the first interval.
+    pub phase: Option<Dist>,
     pub failure_threshold: u32,
+    pub recovery_threshold: u32,
+    /// None: the type's own limits.
+    pub timeout_us: Option<SimDuration>,
     pub regions: Vec<u16>,
     pub checkers_per_region: u32,
+    pub quorum: Quorum,
     pub healthy_fraction: f64,
-    /// Healthy iff at least this many checkers report healthy (the strict "> fraction" rule).
+    /// With a quorum that counts checkers: healthy iff at least this many report healthy
+    /// (for "fraction_above", the strict "> fraction" rule).
     pub healthy_count_min: u32,
     pub inverted: bool,
     pub disabled: bool,
@@ -114,21 +117,25 @@ impl HealthCheckConfig {
         if self.disabled { 0 } else { self.regions.len() as u32 * self.checkers_per_region }
     }
 
-    /// Route 53: http(s) must connect within 4 s; tcp within 10 s.
+    /// How long a probe waits to connect: the check's `timeout`, else Route 53's limits —
+    /// http(s) must connect within 4 s, tcp within 10 s.
     pub fn connect_timeout_us(&self) -> SimDuration {
-        match self.check_type {
-            CheckType::Tcp => 10 * US_PER_S,
-            _ => 4 * US_PER_S,
+        match (self.timeout_us, self.check_type) {
+            (Some(t), _) => t,
+            (None, CheckType::Tcp) => 10 * US_PER_S,
+            (None, _) => 4 * US_PER_S,
         }
     }
 
-    /// Route 53: a status within 2 s of connecting; string matching gets 2 s more for the body.
-    /// None for tcp, which succeeds once connected.
+    /// How long a connected probe waits for its answer: the check's `timeout`, else Route
+    /// 53's limits — a status within 2 s of connecting; string matching gets 2 s more for
+    /// the body. None for tcp, which succeeds once connected.
     pub fn response_limit_us(&self) -> Option<SimDuration> {
-        match self.check_type {
-            CheckType::Http | CheckType::Https => Some(2 * US_PER_S),
-            CheckType::HttpStrMatch | CheckType::HttpsStrMatch => Some(4 * US_PER_S),
-            CheckType::Tcp => None,
+        match (self.check_type, self.timeout_us) {
+            (CheckType::Tcp, _) => None,
+            (_, Some(t)) => Some(t),
+            (CheckType::Http | CheckType::Https, None) => Some(2 * US_PER_S),
+            (CheckType::HttpStrMatch | CheckType::HttpsStrMatch, None) => Some(4 * US_PER_S),
         }
     }
 
@@ -681,7 +688,7 @@ impl Validator<'_> {
             .health_checks
             .values()
             .filter(|hc| hc.endpoint == endpoint)
-            .flat_map(|hc| hc.regions.clone().unwrap_or_else(default_regions))
+            .flat_map(region_names)
             .collect();
         let mut ids = Vec::new();
         for (i, name) in names.iter().enumerate() {
@@ -702,12 +709,13 @@ impl Validator<'_> {
     fn health_check(&mut self, s: &Scenario, id: &str, hc: &super::HealthCheck) -> Check<HealthCheckConfig> {
         let at = |field: &str| pointer(&["health_checks", id, field]);
         let endpoint = self.lookup(&at("endpoint"), &s.endpoints, &hc.endpoint, "endpoint")?;
+        let preset = self.preset(&at("preset"), hc)?;
         let interval_us = self.positive(
             &at("request_interval"),
-            hc.request_interval.map_or(30 * US_PER_S, |d| d.us()),
+            hc.request_interval.map_or(preset.interval_us, |d| d.us()),
             "request interval",
         )?;
-        if interval_us != 10 * US_PER_S && interval_us != 30 * US_PER_S {
+        if preset.route53_limits && interval_us != 10 * US_PER_S && interval_us != 30 * US_PER_S {
             self.warn(
                 &at("request_interval"),
                 format!(
@@ -716,40 +724,35 @@ impl Validator<'_> {
                 ),
             );
         }
-        let threshold = hc.failure_threshold.unwrap_or(3);
-        let failure_threshold = self.count(&at("failure_threshold"), threshold, 1, 1_000, "a failure threshold")?;
-        if !(1..=10).contains(&threshold) {
-            self.warn(
-                &at("failure_threshold"),
-                format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"),
-            );
-        }
-        let regions = self.checker_regions(&at("regions"), hc)?;
+        let (failure_threshold, recovery_threshold) = self.thresholds(id, hc, preset)?;
+        let regions = self.checker_regions(&at("regions"), hc, preset)?;
         let checkers_per_region = self.count(
             &at("checkers_per_region"),
-            hc.checkers_per_region.unwrap_or(2),
+            hc.checkers_per_region.unwrap_or(i64::from(preset.checkers_per_region)),
             1,
             10_000,
             "a number of checkers per region",
         )?;
-        let healthy_fraction = hc.healthy_fraction.unwrap_or(0.18);
-        if !(0.0..1.0).contains(&healthy_fraction) {
-            return Err(self.error(&at("healthy_fraction"), format!(
-                "expected a fraction from 0 to just below 1 (healthy iff the healthy share is strictly greater), found {healthy_fraction}")));
-        }
         let checker_count = regions.len() as u32 * checkers_per_region;
-        // Healthy iff healthy/N > f, i.e. healthy >= floor(f·N) + 1; the epsilon absorbs
-        // float error in products like 0.29 × 100.
-        let healthy_count_min = (healthy_fraction * f64::from(checker_count) + 1e-9).floor() as u32 + 1;
+        let (quorum, healthy_fraction, healthy_count_min) = self.quorum(id, hc, preset, checker_count)?;
         let probe_loss = self.probability(&at("probe_loss_rate"), hc.probe_loss_rate.unwrap_or(0.0))?;
+        let (schedule, on_overrun, timeout_us) = self.probe_timing(id, hc, preset)?;
         Ok(HealthCheckConfig {
             id: id.to_owned(),
             endpoint,
-            check_type: hc.check_type,
+            preset,
+            check_type: hc.check_type.unwrap_or(preset.check_type),
+            schedule,
             interval_us,
+            on_overrun,
+            jitter: hc.jitter.clone(),
+            phase: hc.phase.clone(),
             failure_threshold,
+            recovery_threshold,
+            timeout_us,
             regions,
             checkers_per_region,
+            quorum,
             healthy_fraction,
             healthy_count_min,
             inverted: hc.inverted,
@@ -758,10 +761,119 @@ impl Validator<'_> {
         })
     }
 
-    /// The regions a health check's checkers run in (Route 53's eight by default), each
-    /// listed once; fewer than three is allowed but warned about.
-    fn checker_regions(&mut self, at: &str, hc: &super::HealthCheck) -> Check<Vec<u16>> {
-        let names = hc.regions.clone().unwrap_or_else(default_regions);
+    /// The preset whose defaults fill the fields not given (Route 53's without one).
+    fn preset(&self, at: &str, hc: &super::HealthCheck) -> Check<&'static Preset> {
+        let Some(name) = &hc.preset else { return Ok(&presets::ROUTE53) };
+        presets::find(name).ok_or_else(|| {
+            let known: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
+            self.error(
+                at,
+                format!(
+                    "unknown preset \"{name}\"{}; the presets are {}",
+                    did_you_mean(name, &known),
+                    known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Consecutive results that flip a checker: to unhealthy, and back to healthy (the same
+    /// number by default, as Route 53).
+    fn thresholds(&mut self, id: &str, hc: &super::HealthCheck, preset: &Preset) -> Check<(u32, u32)> {
+        let at = |field: &str| pointer(&["health_checks", id, field]);
+        let threshold = hc.failure_threshold.unwrap_or(i64::from(preset.failure_threshold));
+        let failure_threshold = self.count(&at("failure_threshold"), threshold, 1, 1_000, "a failure threshold")?;
+        if preset.route53_limits && !(1..=10).contains(&threshold) {
+            self.warn(
+                &at("failure_threshold"),
+                format!("Route 53 allows a failure threshold from 1 to 10, found {threshold}"),
+            );
+        }
+        let recovery_threshold = match hc.recovery_threshold {
+            Some(n) => self.count(&at("recovery_threshold"), n, 1, 1_000, "a recovery threshold")?,
+            None => preset.recovery_threshold.unwrap_or(failure_threshold),
+        };
+        if preset.route53_limits && recovery_threshold != failure_threshold {
+            self.warn(
+                &at("recovery_threshold"),
+                "Route 53 uses the failure threshold in both directions; a different recovery threshold is not a Route 53 setting",
+            );
+        }
+        Ok((failure_threshold, recovery_threshold))
+    }
+
+    /// When probes are sent and how long one may take.
+    fn probe_timing(
+        &mut self,
+        id: &str,
+        hc: &super::HealthCheck,
+        preset: &Preset,
+    ) -> Check<(Schedule, Overrun, Option<SimDuration>)> {
+        let at = |field: &str| pointer(&["health_checks", id, field]);
+        let schedule = hc.schedule.unwrap_or(preset.schedule);
+        if hc.on_overrun.is_some() && schedule != Schedule::FixedRate {
+            return Err(self.error(&at("on_overrun"), "\"on_overrun\" applies only to schedule \"fixed_rate\""));
+        }
+        if preset.route53_limits && schedule != Schedule::AfterResponse {
+            self.warn(&at("schedule"), "Route 53 checkers send each probe request_interval after the previous response");
+        }
+        let timeout_us = match hc.timeout {
+            Some(t) => {
+                let t = self.positive(&at("timeout"), t.us(), "probe timeout")?;
+                if preset.route53_limits {
+                    self.warn(&at("timeout"), "Route 53's probe timeouts are fixed (connect 4 s, then 2 s for the status)");
+                }
+                Some(t)
+            }
+            None => preset.timeout_us,
+        };
+        Ok((schedule, hc.on_overrun.unwrap_or(preset.on_overrun), timeout_us))
+    }
+
+    /// How the checkers' views combine: the quorum, the healthy fraction it uses, and the
+    /// healthy checkers it needs (for the quorums that count checkers).
+    fn quorum(
+        &mut self,
+        id: &str,
+        hc: &super::HealthCheck,
+        preset: &Preset,
+        checker_count: u32,
+    ) -> Check<(Quorum, f64, u32)> {
+        let at = |field: &str| pointer(&["health_checks", id, field]);
+        let quorum = hc.quorum.unwrap_or(preset.quorum);
+        if hc.healthy_fraction.is_some() && quorum != Quorum::FractionAbove {
+            return Err(self.error(
+                &at("healthy_fraction"),
+                "\"healthy_fraction\" applies only to quorum \"fraction_above\"",
+            ));
+        }
+        if preset.route53_limits && quorum != Quorum::FractionAbove {
+            self.warn(&at("quorum"), "Route 53 combines its checkers with the 18 % rule (quorum \"fraction_above\")");
+        }
+        let healthy_fraction = hc.healthy_fraction.unwrap_or(preset.healthy_fraction);
+        if !(0.0..1.0).contains(&healthy_fraction) {
+            return Err(self.error(&at("healthy_fraction"), format!(
+                "expected a fraction from 0 to just below 1 (healthy iff the healthy share is strictly greater), found {healthy_fraction}")));
+        }
+        let healthy_count_min = match quorum {
+            // Healthy iff healthy/N > f, i.e. healthy >= floor(f·N) + 1; the epsilon absorbs
+            // float error in products like 0.29 × 100.
+            Quorum::FractionAbove => (healthy_fraction * f64::from(checker_count) + 1e-9).floor() as u32 + 1,
+            Quorum::Majority => checker_count / 2 + 1,
+            Quorum::All => checker_count,
+            Quorum::Any => 1,
+            Quorum::AtLeast(n) => {
+                self.count(&format!("{}/at_least", at("quorum")), n, 1, i64::from(checker_count), "a number of checkers")?
+            }
+            Quorum::MajorityOfMajorities => 0,
+        };
+        Ok((quorum, healthy_fraction, healthy_count_min))
+    }
+
+    /// The regions a health check's checkers run in (its preset's by default), each listed
+    /// once; for Route 53, fewer than three is allowed but warned about.
+    fn checker_regions(&mut self, at: &str, hc: &super::HealthCheck, preset: &Preset) -> Check<Vec<u16>> {
+        let names = region_names(hc);
         if names.is_empty() {
             return Err(self.error(at, "expected at least one checker region, found none"));
         }
@@ -770,7 +882,7 @@ impl Validator<'_> {
                 return Err(self.error(&format!("{at}/{i}"), format!("region \"{name}\" is listed twice")));
             }
         }
-        if names.len() < 3 {
+        if preset.route53_limits && names.len() < 3 {
             self.warn(at, format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
         }
         if names.len() > 60_000 {
@@ -968,8 +1080,11 @@ impl Validator<'_> {
     }
 }
 
-fn default_regions() -> Vec<String> {
-    ROUTE53_REGIONS.iter().map(|r| r.to_string()).collect()
+/// A health check's checker regions: as given, else its preset's (Route 53's eight for an
+/// unknown preset, which is reported on its own).
+fn region_names(hc: &super::HealthCheck) -> Vec<String> {
+    let preset = hc.preset.as_deref().and_then(presets::find).unwrap_or(&presets::ROUTE53);
+    hc.regions.clone().unwrap_or_else(|| preset.regions.iter().map(|r| r.to_string()).collect())
 }
 
 /// Twice the longest finite cache or connection lifetime, so that caches fed from the same

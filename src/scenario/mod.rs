@@ -4,6 +4,7 @@
 //! the JSON Schema. Nothing here runs the model.
 
 pub mod config;
+pub mod presets;
 pub mod values;
 
 pub use config::Config;
@@ -125,28 +126,65 @@ pub enum FailMode {
     Refuse,
 }
 
-/// A Route 53 health check.
+/// A health check: who probes an endpoint (regions × checkers per region), when
+/// (`schedule`), what one probe sees (`type`, `timeout`), when one checker flips
+/// (`failure_threshold`, `recovery_threshold`) and how the checkers' views combine
+/// (`quorum`). Route 53's settings are the defaults; `preset` fills every field with
+/// another system's documented defaults (fields given alongside override it).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     /// The endpoint probed.
     pub endpoint: String,
+    /// The system whose defaults fill the other fields: "route53" (default) or
+    /// "powerdns_lua" (PowerDNS Authoritative 4.7 `ifurlup`); see docs/model.md §3.10.
+    #[serde(default)]
+    pub preset: Option<String>,
     /// Probe type (default "http").
     #[serde(rename = "type", default)]
-    pub check_type: CheckType,
-    /// Time from one probe's response or timeout to the next probe (default "30s").
+    pub check_type: Option<CheckType>,
+    /// after_response (default): the next probe `request_interval` after the previous
+    /// response or timeout; fixed_rate: a timer every `request_interval`.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    /// Time from one probe's response or timeout to the next probe, or between timer ticks
+    /// with `fixed_rate` (default "30s").
     #[serde(default)]
     pub request_interval: Option<Duration>,
-    /// Consecutive results needed to flip a checker's status, either way (default 3).
+    /// fixed_rate only: what happens when a probe is still running at the next tick:
+    /// "delay" (the next probe starts when it ends; default) or "skip" (the next tick after
+    /// it ends).
+    #[serde(default)]
+    pub on_overrun: Option<Overrun>,
+    /// Added to every wait between probes (default none).
+    #[serde(default)]
+    pub jitter: Option<Dist>,
+    /// When each checker sends its first probe, from the start of the run (default:
+    /// uniform over the first interval).
+    #[serde(default)]
+    pub phase: Option<Dist>,
+    /// Consecutive failed probes that turn a healthy checker unhealthy (default 3).
     #[serde(default)]
     pub failure_threshold: Option<i64>,
+    /// Consecutive successful probes that turn an unhealthy checker healthy (default: the
+    /// failure threshold, as Route 53).
+    #[serde(default)]
+    pub recovery_threshold: Option<i64>,
+    /// A probe fails when no complete response arrives within this (connect included),
+    /// replacing the type's own limits (Route 53: connect 4 s, then 2 s for the status).
+    #[serde(default)]
+    pub timeout: Option<Duration>,
     /// Checker regions (default the eight Route 53 regions).
     #[serde(default)]
     pub regions: Option<Vec<String>>,
     /// Checkers in each region (default 2).
     #[serde(default)]
     pub checkers_per_region: Option<i64>,
-    /// Healthy iff the fraction of healthy checkers is strictly greater than this (default 0.18).
+    /// How the checkers' views combine into the check's status (default "fraction_above").
+    #[serde(default)]
+    pub quorum: Option<Quorum>,
+    /// With quorum "fraction_above": healthy iff the fraction of healthy checkers is
+    /// strictly greater than this (default 0.18).
     #[serde(default)]
     pub healthy_fraction: Option<f64>,
     #[serde(default)]
@@ -157,6 +195,48 @@ pub struct HealthCheck {
     /// Independent loss of single probes for the whole run (default 0).
     #[serde(default)]
     pub probe_loss_rate: Option<f64>,
+}
+
+/// When probes are sent.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// The next probe `request_interval` after the previous probe's response or timeout
+    /// (Route 53).
+    #[default]
+    AfterResponse,
+    /// A timer every `request_interval`, whatever the probe is doing.
+    FixedRate,
+}
+
+/// With a fixed-rate schedule, what happens to a tick while a probe is still running.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Overrun {
+    /// The next probe starts as soon as the running one ends (PowerDNS).
+    #[default]
+    Delay,
+    /// Ticks during the running probe are skipped; the next probe waits for the next tick.
+    Skip,
+}
+
+/// How the checkers' views combine: the rule for the check to be **healthy**.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Quorum {
+    /// Healthy iff the share of healthy checkers is strictly greater than
+    /// `healthy_fraction` (Route 53: 18 %).
+    FractionAbove,
+    /// Healthy iff more than half of the checkers are.
+    Majority,
+    /// Healthy iff every checker is: one unhealthy checker turns the check unhealthy.
+    All,
+    /// Healthy iff at least one checker is.
+    Any,
+    /// Healthy iff at least this many checkers are.
+    AtLeast(i64),
+    /// Healthy iff a majority of the regions each have a majority of healthy checkers.
+    MajorityOfMajorities,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -23,7 +23,7 @@ pub fn heap_hold(size: usize, ops: u64, seed: u64) -> u64 {
     checksum
 }
 
-/// The same hold model through `Engine` (time + sequence keys, 16-byte events).
+/// The same hold model through `Engine` (a radix heap on times, 16-byte events).
 pub fn engine_hold(size: usize, ops: u64, seed: u64) -> u64 {
     let mut r = rng::stream(seed, "bench/engine");
     let mut engine: Engine<(u32, u32, u64)> = Engine::new(size + 1);

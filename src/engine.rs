@@ -1,4 +1,5 @@
-//! The discrete-event core: a priority queue of events keyed `(time, sequence)`.
+//! The discrete-event core: a priority queue of events ordered by time, then by the order
+//! they were scheduled.
 //!
 //! Owns the clock and the ordering rule, nothing else: events at the same instant come out
 //! in the order they were scheduled. It knows nothing about DNS; the model supplies the
@@ -10,6 +11,9 @@ pub struct Engine<E> {
     now: SimTime,
     pending: RadixHeap<E>,
     pending_max: usize,
+    /// Queued events the model has superseded (they will be popped and ignored): they do
+    /// not count against `pending_max`.
+    stale_count: usize,
     pending_peak: usize,
     processed_count: u64,
 }
@@ -18,7 +22,7 @@ impl<E: Copy> Engine<E> {
     /// `pending_max` bounds the queue: the model sizes it from the scenario, so going past
     /// it is a bug in the model, not a user error.
     pub fn new(pending_max: usize) -> Self {
-        Engine { now: 0, pending: RadixHeap::new(), pending_max, pending_peak: 0, processed_count: 0 }
+        Engine { now: 0, pending: RadixHeap::new(), pending_max, stale_count: 0, pending_peak: 0, processed_count: 0 }
     }
 
     pub fn now(&self) -> SimTime {
@@ -40,9 +44,23 @@ impl<E: Copy> Engine<E> {
 
     pub fn schedule(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at} < {}", self.now);
-        assert!(self.pending.len < self.pending_max, "event queue over its bound of {}", self.pending_max);
+        assert!(
+            self.pending.len - self.stale_count < self.pending_max,
+            "event queue over its bound of {} live events",
+            self.pending_max
+        );
         self.pending.push(at, event);
         self.pending_peak = self.pending_peak.max(self.pending.len);
+    }
+
+    /// One queued event has been superseded: the model will ignore it when it is popped.
+    pub fn superseded(&mut self) {
+        self.stale_count += 1;
+    }
+
+    /// A superseded event was popped.
+    pub fn stale_popped(&mut self) {
+        self.stale_count -= 1;
     }
 
     /// The next event, without taking it (to prefetch what it will touch).

@@ -1,5 +1,5 @@
-//! Metrics: fold a run's observations into its figures (docs/model.md §7). This is where
-//! floats first appear.
+//! Metrics: fold a run's observations into its figures (docs/model.md §7): counts become
+//! rates, shares and seconds here.
 //!
 //! Owns the meaning of every figure. Depends on the model only through `observe`: it sees
 //! what happened, never the model's state, and draws nothing.

@@ -107,11 +107,18 @@ pub struct Pools {
     /// Cumulative request rates of the members, for picking who sent a query.
     cumulative_rate: Vec<Vec<f64>>,
     version: Vec<u32>,
+    /// Whether the slot's current (not superseded) query event is queued.
+    queued: Vec<bool>,
 }
 
 impl Pools {
     pub fn new(slots: usize) -> Self {
-        Pools { members: vec![Vec::new(); slots], cumulative_rate: vec![Vec::new(); slots], version: vec![0; slots] }
+        Pools {
+            members: vec![Vec::new(); slots],
+            cumulative_rate: vec![Vec::new(); slots],
+            version: vec![0; slots],
+            queued: vec![false; slots],
+        }
     }
 
     pub fn add(&mut self, slot: usize, client: u32, rate_per_us: f64) {
@@ -363,6 +370,11 @@ impl<O: Observer> World<'_, O> {
         }
         self.pools.members[slot] = members;
         self.pools.version[slot] = self.pools.version[slot].wrapping_add(1);
+        if std::mem::take(&mut self.pools.queued[slot]) {
+            // The queued query still pops, and is ignored: it must not count against the
+            // queue's bound of one live event per entry.
+            engine.superseded();
+        }
         self.schedule_pool(engine, slot, now_us);
     }
 
@@ -378,14 +390,17 @@ impl<O: Observer> World<'_, O> {
         let at_us = refreshable_us.max(now_us).saturating_add(exponential_us(rng, 1.0 / total_rate));
         if at_us < self.config.end_us() {
             engine.schedule(at_us, Event::PoolQuery { slot: slot as u32, version: self.pools.version[slot] });
+            self.pools.queued[slot] = true;
         }
     }
 
     /// The pool's query: sent by a member chosen in proportion to its rate.
     pub(super) fn on_pool_query(&mut self, engine: &mut Engine<Event>, now_us: SimTime, slot: usize, version: u32) {
         if self.pools.version[slot] != version {
+            engine.stale_popped();
             return;
         }
+        self.pools.queued[slot] = false;
         let first = self.pools.members[slot][0];
         let rng = &mut self.clients.rngs[self.clients.state[first as usize].group as usize];
         let target = unit(rng) * self.pools.total_rate(slot);

@@ -4,8 +4,8 @@
 //! microseconds, defaults filled in, Route 53 warnings collected. Every user error is found
 //! here (or while loading), so the model can assert instead of handling bad input.
 
-use super::values::{Dist, Probability};
 use super::presets::{self, Preset};
+use super::values::{Dist, Probability};
 use super::{CacheMode, CheckType, FailMode, FaultKind, Overrun, Quorum, Scenario, Schedule};
 use crate::input::{self, InputError, Warning, did_you_mean, pointer};
 use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
@@ -23,6 +23,9 @@ pub const COMPONENTS_MAX: u64 = u32::MAX as u64 - 1;
 /// Route 53 gives a hosted zone 4; the cap keeps per-name-server state small.
 pub const NAME_SERVERS_MAX: i64 = 1_000;
 pub const TIMELINE_ROWS_MAX: u64 = 200_000;
+/// Client groups and checker regions are numbered with `u16`.
+pub const GROUPS_MAX: usize = u16::MAX as usize;
+pub const REGIONS_MAX: usize = u16::MAX as usize;
 /// Most occurrences one recurring fault (or one flap's down phases) may expand into.
 pub const OCCURRENCES_MAX: u64 = 100_000;
 
@@ -395,12 +398,16 @@ impl Validator<'_> {
         Ok(Probability::new(p))
     }
 
-    fn region(&mut self, name: &str) -> u16 {
+    /// The number of a region, registering a new one.
+    fn region(&mut self, at: &str, name: &str) -> Check<u16> {
         if let Some(i) = self.regions.iter().position(|r| r == name) {
-            return i as u16;
+            return Ok(i as u16);
+        }
+        if self.regions.len() >= REGIONS_MAX {
+            return Err(self.error(at, format!("expected at most {REGIONS_MAX} distinct regions in the scenario")));
         }
         self.regions.push(name.to_owned());
-        (self.regions.len() - 1) as u16
+        Ok((self.regions.len() - 1) as u16)
     }
 
     fn lookup<T>(&self, at: &str, map: &BTreeMap<String, T>, id: &str, what: &str) -> Check<u32> {
@@ -522,12 +529,12 @@ impl Validator<'_> {
     fn timeline_bucket_us(&self, s: &Scenario, duration_us: SimDuration) -> Check<SimDuration> {
         let Some(b) = s.timeline_bucket else { return Ok(auto_bucket_us(duration_us)) };
         let b = self.positive("/timeline_bucket", b.us(), "bucket width")?;
-        if duration_us / b > TIMELINE_ROWS_MAX {
+        if duration_us.div_ceil(b) > TIMELINE_ROWS_MAX {
             return Err(self.error(
                 "/timeline_bucket",
                 format!(
                     "expected at most {TIMELINE_ROWS_MAX} timeline rows, found {} (widen the bucket)",
-                    duration_us / b
+                    duration_us.div_ceil(b)
                 ),
             ));
         }
@@ -684,12 +691,8 @@ impl Validator<'_> {
     /// The regions a probe-loss fault names, each one where a health check of the endpoint
     /// has checkers (elsewhere the fault would lose nothing).
     fn loss_regions(&mut self, s: &Scenario, at: &str, endpoint: &str, names: &[String]) -> Check<Vec<u16>> {
-        let probing: Vec<String> = s
-            .health_checks
-            .values()
-            .filter(|hc| hc.endpoint == endpoint)
-            .flat_map(region_names)
-            .collect();
+        let probing: Vec<String> =
+            s.health_checks.values().filter(|hc| hc.endpoint == endpoint).flat_map(region_names).collect();
         let mut ids = Vec::new();
         for (i, name) in names.iter().enumerate() {
             if !probing.contains(name) {
@@ -701,7 +704,7 @@ impl Validator<'_> {
                     ),
                 ));
             }
-            ids.push(self.region(name));
+            ids.push(self.region(&format!("{at}/regions/{i}"), name)?);
         }
         Ok(ids)
     }
@@ -815,13 +818,19 @@ impl Validator<'_> {
             return Err(self.error(&at("on_overrun"), "\"on_overrun\" applies only to schedule \"fixed_rate\""));
         }
         if preset.route53_limits && schedule != Schedule::AfterResponse {
-            self.warn(&at("schedule"), "Route 53 checkers send each probe request_interval after the previous response");
+            self.warn(
+                &at("schedule"),
+                "Route 53 checkers send each probe request_interval after the previous response",
+            );
         }
         let timeout_us = match hc.timeout {
             Some(t) => {
                 let t = self.positive(&at("timeout"), t.us(), "probe timeout")?;
                 if preset.route53_limits {
-                    self.warn(&at("timeout"), "Route 53's probe timeouts are fixed (connect 4 s, then 2 s for the status)");
+                    self.warn(
+                        &at("timeout"),
+                        "Route 53's probe timeouts are fixed (connect 4 s, then 2 s for the status)",
+                    );
                 }
                 Some(t)
             }
@@ -842,10 +851,9 @@ impl Validator<'_> {
         let at = |field: &str| pointer(&["health_checks", id, field]);
         let quorum = hc.quorum.unwrap_or(preset.quorum);
         if hc.healthy_fraction.is_some() && quorum != Quorum::FractionAbove {
-            return Err(self.error(
-                &at("healthy_fraction"),
-                "\"healthy_fraction\" applies only to quorum \"fraction_above\"",
-            ));
+            return Err(
+                self.error(&at("healthy_fraction"), "\"healthy_fraction\" applies only to quorum \"fraction_above\"")
+            );
         }
         if preset.route53_limits && quorum != Quorum::FractionAbove {
             self.warn(&at("quorum"), "Route 53 combines its checkers with the 18 % rule (quorum \"fraction_above\")");
@@ -862,9 +870,13 @@ impl Validator<'_> {
             Quorum::Majority => checker_count / 2 + 1,
             Quorum::All => checker_count,
             Quorum::Any => 1,
-            Quorum::AtLeast(n) => {
-                self.count(&format!("{}/at_least", at("quorum")), n, 1, i64::from(checker_count), "a number of checkers")?
-            }
+            Quorum::AtLeast(n) => self.count(
+                &format!("{}/at_least", at("quorum")),
+                n,
+                1,
+                i64::from(checker_count),
+                "a number of checkers",
+            )?,
             Quorum::MajorityOfMajorities => 0,
         };
         Ok((quorum, healthy_fraction, healthy_count_min))
@@ -888,7 +900,7 @@ impl Validator<'_> {
         if names.len() > 60_000 {
             return Err(self.error(at, format!("expected at most 60000 regions, found {}", names.len())));
         }
-        Ok(names.iter().map(|n| self.region(n)).collect())
+        names.iter().map(|n| self.region(at, n)).collect()
     }
 
     fn record(&mut self, s: &Scenario, name: &str, r: &super::Record) -> Check<RecordConfig> {
@@ -1067,6 +1079,10 @@ impl Validator<'_> {
         if !c.groups.is_empty() && c.pools.is_empty() {
             return Err(self.error("/resolvers", "expected at least one resolver pool for the clients, found none"));
         }
+        if c.groups.len() > GROUPS_MAX {
+            return Err(self
+                .error("/clients", format!("expected at most {GROUPS_MAX} client groups, found {}", c.groups.len())));
+        }
         for (total, what, at) in [
             (c.client_count(), "clients", "/clients"),
             (c.resolver_count(), "resolvers", "/resolvers"),
@@ -1088,7 +1104,7 @@ fn region_names(hc: &super::HealthCheck) -> Vec<String> {
 }
 
 /// Twice the longest finite cache or connection lifetime, so that caches fed from the same
-/// resolver have synchronised before measurement starts (see ARCHITECTURE.md, steady start).
+/// resolver have synchronised before measurement starts (docs/model.md §1.6.3).
 fn auto_warmup_us(c: &Config) -> SimDuration {
     let mut longest = 0;
     for g in &c.groups {

@@ -1,5 +1,6 @@
-//! The simulator against the closed forms of STYLE.md, with tolerances derived from the
-//! number of runs or clients (4 standard errors: a false alarm about once in 16,000 runs).
+//! The simulator against the closed forms of docs/model.md §3.9 and §6.7, with tolerances
+//! derived from the number of runs or clients (4 standard errors: a false alarm about once
+//! in 16,000 runs).
 
 use crate::support::{Sample, simulate};
 use serde_json::{Value, json};

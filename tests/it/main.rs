@@ -7,6 +7,7 @@ mod determinism;
 mod equivalence;
 mod outputs;
 mod plots;
+mod regressions;
 mod route53;
 mod scenarios;
 mod steady_start;

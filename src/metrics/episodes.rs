@@ -37,6 +37,7 @@ pub struct Closed {
     pub groups: Vec<Option<EpisodeGroup>>,
 }
 
+#[derive(Default)]
 pub struct Episodes {
     trackers: Vec<Option<Tracker>>,
     /// Open episodes that follow each group.

@@ -10,6 +10,7 @@ use crate::scenario::FaultKind;
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
 
+#[derive(Default)]
 pub struct History {
     pub episodes: Vec<Episode>,
     /// Every change of a check's reported status, in order; `AnswerChange::transition`

@@ -24,20 +24,19 @@ struct RequestCounts {
     misrouted: u64,
 }
 
-/// What the run started with; present once `Observation::Start` has arrived.
-struct Started {
-    episodes: Episodes,
-    history: History,
-    checkers: Vec<CheckerId>,
-    timeline: Option<Timeline>,
-}
-
 /// Folds the observations of one replication. `trace` keeps the timeline, per-client rows
 /// and every status change for output.
 pub struct Recorder<'c> {
     config: &'c Config,
     trace: bool,
-    started: Option<Started>,
+    /// Filled by `Observation::Start`, which comes first.
+    episodes: Episodes,
+    history: History,
+    checkers: Vec<CheckerId>,
+    /// Traced runs only.
+    timeline: Option<Timeline>,
+    /// The end of the timeline's current bucket (never, without a timeline).
+    next_boundary_us: u64,
     groups: Vec<RequestCounts>,
     resolver_queries: u64,
     /// Name-server queries of forwarded clients (aggregated mode).
@@ -58,17 +57,17 @@ impl<'c> Recorder<'c> {
         Recorder {
             config,
             trace,
-            started: None,
+            episodes: Episodes::default(),
+            history: History::default(),
+            checkers: Vec::new(),
+            timeline: None,
+            next_boundary_us: u64::MAX,
             groups: vec![RequestCounts::default(); config.groups.len()],
             resolver_queries: 0,
             authoritative_queries: 0,
             probes: vec![(0, 0); config.health_checks.len()],
             flips: Vec::new(),
         }
-    }
-
-    fn started(&mut self) -> &mut Started {
-        self.started.as_mut().expect("Observation::Start comes first")
     }
 
     fn measured(&self, at_us: u64) -> bool {
@@ -82,7 +81,7 @@ impl<'c> Recorder<'c> {
         counts.requests += b.requests;
         counts.failed += b.failed;
         counts.misrouted += if misrouted { b.requests } else { 0 };
-        self.started().episodes.count(b, misrouted);
+        self.episodes.count(b, misrouted);
     }
 
     fn queries(&mut self, at_us: u64, count: u64, queries: Queries) {
@@ -97,23 +96,23 @@ impl<'c> Recorder<'c> {
     }
 
     fn timeline(&mut self) -> Option<&mut Timeline> {
-        self.started.as_mut().and_then(|s| s.timeline.as_mut())
+        self.timeline.as_mut()
     }
 
     /// The run's figures, once the model has finished.
     pub fn finish(mut self, end: &RunEnd) -> Finished {
         let config = self.config;
-        let Started { episodes, history, checkers, timeline } = self.started.take().expect("the run started");
-        let (closed, client_rows) = episodes.finish(config);
+        let history = std::mem::take(&mut self.history);
+        let (closed, client_rows) = std::mem::take(&mut self.episodes).finish(config);
         let (mut totals, groups) = self.totals(end);
         let health_checks = self.health_checks(&history, &mut totals);
         let episodes_out =
             history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
-        let trace = timeline.map(|timeline| Trace {
+        let trace = self.timeline.take().map(|timeline| Trace {
             timeline: timeline.finish(),
             clients: client_rows.unwrap_or_default(),
             check_changes: history.check_changes(config),
-            checker_flips: self.checker_flips(&checkers),
+            checker_flips: self.checker_flips(&self.checkers),
         });
         let result = RunResult {
             replication: end.replication,
@@ -203,22 +202,18 @@ impl Observer for Recorder<'_> {
         match observation {
             Observation::Start(start) => self.start(&start),
             Observation::Clock(now_us) => {
-                if let Some(timeline) = self.timeline()
-                    && now_us >= timeline.next_boundary_us
+                if now_us >= self.next_boundary_us
+                    && let Some(timeline) = &mut self.timeline
                 {
                     timeline.advance(now_us);
+                    self.next_boundary_us = timeline.next_boundary_us;
                 }
             }
             Observation::EpisodeStart(id) => {
-                let config = self.config;
-                let started = self.started();
-                let episode = started.history.episodes[id as usize].clone();
-                started.episodes.open(config, id, &episode);
+                let episode = self.history.episodes[id as usize].clone();
+                self.episodes.open(self.config, id, &episode);
             }
-            Observation::EpisodeEnd(id) => {
-                let config = self.config;
-                self.started().episodes.close(config, id);
-            }
+            Observation::EpisodeEnd(id) => self.episodes.close(self.config, id),
             Observation::Probe { check, ok } => {
                 let (probes, failed) = &mut self.probes[check as usize];
                 *probes += 1;
@@ -229,13 +224,13 @@ impl Observer for Recorder<'_> {
                 if let Some(timeline) = self.timeline() {
                     timeline.check_changed(t.check, t.healthy);
                 }
-                self.started().history.transitions.push(t);
+                self.history.transitions.push(t);
             }
             Observation::AnswerChange(change) => {
                 if let Some(timeline) = self.timeline() {
                     timeline.answer_changed(change.previous_endpoint, change.endpoint);
                 }
-                self.started().history.answer_changed(change);
+                self.history.answer_changed(change);
             }
             Observation::Resolved { at_us, count } => self.queries(at_us, count, Queries::Resolver),
             Observation::Request { at_us, client, group, endpoint, failed, at_fault } => {
@@ -265,12 +260,11 @@ impl Observer for Recorder<'_> {
 impl Recorder<'_> {
     fn start(&mut self, start: &crate::observe::Start<'_>) {
         let config = self.config;
-        self.started = Some(Started {
-            episodes: Episodes::new(config, start.episodes.len(), start.group_start, self.trace),
-            history: History::new(config, start),
-            checkers: start.checkers.to_vec(),
-            timeline: self.trace.then(|| Timeline::new(config, start)),
-        });
+        self.episodes = Episodes::new(config, start.episodes.len(), start.group_start, self.trace);
+        self.history = History::new(config, start);
+        self.checkers = start.checkers.to_vec();
+        self.timeline = self.trace.then(|| Timeline::new(config, start));
+        self.next_boundary_us = self.timeline.as_ref().map_or(u64::MAX, |t| t.next_boundary_us);
     }
 
     fn checker_flipped(&mut self, flip: CheckerFlip) {
@@ -283,6 +277,7 @@ impl Recorder<'_> {
     }
 
     /// One request simulated on its own; counted once the warm-up is over.
+    #[inline]
     fn request(&mut self, at_us: u64, client: u32, group: u16, endpoint: u32, failed: bool, at_fault: &[u32]) {
         if let Some(timeline) = self.timeline() {
             timeline.request(at_us, client, endpoint, failed);
@@ -303,6 +298,7 @@ impl Recorder<'_> {
         }
     }
 
+    #[inline]
     fn batch(&mut self, batch: &Batch, at_fault: &[u32]) {
         if batch.requests > 0
             && let Some(timeline) = self.timeline()

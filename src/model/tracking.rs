@@ -76,14 +76,17 @@ impl Tracking {
     }
 
     /// The client sent a measured request to a healthy endpoint at `at_us`.
-    #[inline]
+    #[inline(always)]
     pub fn reached(&mut self, client: u32, group: u16, at_us: SimTime) {
-        let follows = &self.follows[group as usize];
-        if follows.is_empty() {
-            return;
+        if !self.follows[group as usize].is_empty() {
+            self.mark(client, group, at_us);
         }
+    }
+
+    #[inline(never)]
+    fn mark(&mut self, client: u32, group: u16, at_us: SimTime) {
         let index_in_group = client - self.group_start[group as usize];
-        for f in follows {
+        for f in &self.follows[group as usize] {
             if f.start_us <= at_us {
                 let bit = (f.base + index_in_group) as usize;
                 self.reached[f.episode as usize][bit / 64] |= 1 << (bit % 64);

@@ -3,12 +3,16 @@
 //! (docs/model.md §4).
 //!
 //! Owns what each name server answers. Updates are applied in the order the status changes
-//! happened: an update older than one already applied is dropped.
+//! happened: an update older than one already applied is dropped. With an answer cache
+//! (`dns.answer_cache`, docs/model.md §4.5) a name server keeps serving an answer until
+//! the cache entry holding it expires.
 
 use crate::observe::{AnswerChange, Transition};
 use crate::rng::{self, Stream};
 use crate::scenario::config::{Config, RecordConfig};
+use crate::scenario::values::Dist;
 use crate::time::SimTime;
+use rand::Rng;
 
 pub struct NameServers {
     count: usize,
@@ -17,12 +21,29 @@ pub struct NameServers {
     views: Vec<bool>,
     /// One past the last transition applied, `[ns * check_count + check]` (0: none).
     applied: Vec<u32>,
-    /// Current answer (endpoint) of each record, `[ns * record_count + record]`.
+    /// What each name server answers for each record (its *slot*, `[ns * record_count +
+    /// record]`).
     answers: Vec<u32>,
+    /// The answer its view of health gives now; differs from `answers` while a cache entry
+    /// still serves an older one.
+    view_answers: Vec<u32>,
     record_count: usize,
     rngs: Vec<Stream>,
     /// Records whose answer depends on each check.
     records_of_check: Vec<Vec<u32>>,
+    cache: Option<AnswerCache>,
+}
+
+/// Answer caches: each slot's entries follow one another (the name server is queried all
+/// the time), each kept for one draw of the lifetime.
+struct AnswerCache {
+    lifetime: Dist,
+    /// A fixed lifetime: each slot's entries expire on a grid of this phase.
+    phase_us: Vec<SimTime>,
+    /// Per slot: when the entry serving an answer older than the view expires, if one does.
+    pending_until: Vec<Option<SimTime>>,
+    /// Per slot: the transition behind its latest change of view.
+    cause: Vec<u32>,
 }
 
 /// Route 53 failover: the primary while it is healthy or unchecked; else the secondary
@@ -53,15 +74,32 @@ impl NameServers {
             .collect();
         let initial_answers: Vec<u32> =
             config.records.iter().map(|r| failover_answer(r, |c| initial_health[c as usize])).collect();
+        let record_count = config.records.len();
+        let mut rngs: Vec<Stream> = (0..count).map(|i| rng::stream(run_seed, &format!("ns/{i}"))).collect();
+        let cache = config.answer_cache.as_ref().map(|lifetime| {
+            let slots = count * record_count;
+            let phase_us = match lifetime {
+                Dist::Fixed(l) => (0..slots).map(|slot| rngs[slot / record_count].next_u64() % l).collect(),
+                _ => Vec::new(),
+            };
+            AnswerCache {
+                lifetime: lifetime.clone(),
+                phase_us,
+                pending_until: vec![None; slots],
+                cause: vec![0; slots],
+            }
+        });
         NameServers {
             count,
             check_count,
             views: initial_health.repeat(count),
             applied: vec![0; count * check_count],
             answers: initial_answers.repeat(count),
-            record_count: config.records.len(),
-            rngs: (0..count).map(|i| rng::stream(run_seed, &format!("ns/{i}"))).collect(),
+            view_answers: initial_answers.repeat(count),
+            record_count,
+            rngs,
             records_of_check,
+            cache,
         }
     }
 
@@ -83,7 +121,9 @@ impl NameServers {
         self.rngs.iter_mut().enumerate().map(move |(ns, rng)| (ns as u32, now_us + delay.sample(rng)))
     }
 
-    /// A status change arrives at a name server; the answers it changes go to `changes`.
+    /// A status change arrives at a name server; the answers it changes go to `changes`,
+    /// and the answer-cache expiries to wait for (slot, time) to `expiries`.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_update(
         &mut self,
         config: &Config,
@@ -92,29 +132,73 @@ impl NameServers {
         id: u32,
         transition: Transition,
         changes: &mut Vec<AnswerChange>,
+        expiries: &mut Vec<(u32, SimTime)>,
     ) {
         let ns = name_server as usize;
-        let slot = ns * self.check_count + transition.check as usize;
-        if self.applied[slot] > id {
+        let check_slot = ns * self.check_count + transition.check as usize;
+        if self.applied[check_slot] > id {
             return;
         }
-        self.applied[slot] = id + 1;
-        self.views[slot] = transition.healthy;
+        self.applied[check_slot] = id + 1;
+        self.views[check_slot] = transition.healthy;
         let view = &self.views[ns * self.check_count..(ns + 1) * self.check_count];
-        for &record in &self.records_of_check[transition.check as usize] {
-            let endpoint = failover_answer(&config.records[record as usize], |c| view[c as usize]);
-            let answer = &mut self.answers[ns * self.record_count + record as usize];
-            if *answer != endpoint {
-                let previous_endpoint = std::mem::replace(answer, endpoint);
-                changes.push(AnswerChange {
-                    at_us: now_us,
-                    name_server,
-                    record,
-                    endpoint,
-                    previous_endpoint,
-                    transition: id,
-                });
+        let answers: Vec<(u32, u32)> = self.records_of_check[transition.check as usize]
+            .iter()
+            .map(|&record| (record, failover_answer(&config.records[record as usize], |c| view[c as usize])))
+            .collect();
+        for (record, endpoint) in answers {
+            let slot = ns * self.record_count + record as usize;
+            self.view_answers[slot] = endpoint;
+            match &mut self.cache {
+                None => self.serve(now_us, slot, id, changes),
+                Some(cache) => {
+                    cache.cause[slot] = id;
+                    if self.answers[slot] != endpoint && cache.pending_until[slot].is_none() {
+                        let until_us = cache.expiry_after(slot, now_us, &mut self.rngs[ns]);
+                        cache.pending_until[slot] = Some(until_us);
+                        expiries.push((slot as u32, until_us));
+                    }
+                }
             }
+        }
+    }
+
+    /// The cache entry of `slot` expired: the answer its view gives is served from now on.
+    pub fn on_cache_expiry(&mut self, now_us: SimTime, slot: u32, changes: &mut Vec<AnswerChange>) {
+        let cache = self.cache.as_mut().expect("only answer caches expire");
+        cache.pending_until[slot as usize] = None;
+        let cause = cache.cause[slot as usize];
+        self.serve(now_us, slot as usize, cause, changes);
+    }
+
+    /// Serves the view's answer for a slot, noting a change.
+    fn serve(&mut self, now_us: SimTime, slot: usize, transition: u32, changes: &mut Vec<AnswerChange>) {
+        let endpoint = self.view_answers[slot];
+        let answer = &mut self.answers[slot];
+        if *answer != endpoint {
+            let previous_endpoint = std::mem::replace(answer, endpoint);
+            changes.push(AnswerChange {
+                at_us: now_us,
+                name_server: (slot / self.record_count) as u32,
+                record: (slot % self.record_count) as u32,
+                endpoint,
+                previous_endpoint,
+                transition,
+            });
+        }
+    }
+}
+
+impl AnswerCache {
+    /// When the entry a slot is serving at `now_us` expires: on its grid for a fixed
+    /// lifetime, else after a draw of the stationary remaining lifetime.
+    fn expiry_after(&self, slot: usize, now_us: SimTime, rng: &mut Stream) -> SimTime {
+        match self.lifetime {
+            Dist::Fixed(l) => {
+                let phase_us = self.phase_us[slot];
+                if now_us < phase_us { phase_us } else { phase_us + ((now_us - phase_us) / l + 1) * l }
+            }
+            _ => now_us + self.lifetime.stationary_remaining(rng).max(1),
         }
     }
 }

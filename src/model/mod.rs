@@ -51,6 +51,10 @@ pub enum Event {
     EpisodeEnd {
         episode: u32,
     },
+    /// A name server's cached answer expires (`dns.answer_cache`): it serves its view's.
+    AnswerCacheExpiry {
+        slot: u32,
+    },
     /// The first query of a resolver entry's pool once the entry can be refreshed
     /// (aggregated mode); stale when the entry was refreshed since.
     PoolQuery {
@@ -73,8 +77,9 @@ struct World<'a, O: Observer> {
     name_servers: NameServers,
     resolvers: Resolvers,
     clients: Clients,
-    /// Scratch for answer changes, reused across events.
+    /// Scratch for answer changes and answer-cache expiries, reused across events.
     changes: Vec<crate::observe::AnswerChange>,
+    expiries: Vec<(u32, SimTime)>,
     pools: aggregate::Pools,
     /// Per record: (time, name servers answering its primary), from the start.
     answer_shares: Vec<Vec<(SimTime, u32)>>,
@@ -83,7 +88,7 @@ struct World<'a, O: Observer> {
 }
 
 /// The most events pending at once: one per client, per resolver entry (its pool), per
-/// checker and per episode edge, plus name-server updates in flight — at most one per name
+/// checker, per episode edge and per answer-cache slot, plus name-server updates in flight — at most one per name
 /// server per status change, and a status change needs a checker flip, which needs a
 /// probe. The queue only grows as used.
 fn queue_bound(
@@ -96,7 +101,9 @@ fn queue_bound(
     let probes_max: u64 =
         config.health_checks.iter().map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1)).sum();
     let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
-    (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len())
+    let cache_slots =
+        if config.answer_cache.is_some() { config.name_server_count as usize * config.records.len() } else { 0 };
+    (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len() + cache_slots)
         .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX))
 }
 
@@ -202,6 +209,7 @@ impl<'a, O: Observer> World<'a, O> {
             resolvers,
             clients,
             changes: Vec::new(),
+            expiries: Vec::new(),
             pools,
             answer_shares,
             tracking,
@@ -249,7 +257,7 @@ impl<'a, O: Observer> World<'a, O> {
         match event {
             Event::Probe { checker, ok } => self.on_probe(engine, now_us, checker, ok),
             Event::NameServerUpdate { name_server, transition } => {
-                self.on_name_server_update(now_us, name_server, transition)
+                self.on_name_server_update(engine, now_us, name_server, transition)
             }
             Event::Request { client } => self.on_request(engine, now_us, client),
             Event::EpisodeStart { episode } => {
@@ -268,6 +276,11 @@ impl<'a, O: Observer> World<'a, O> {
                 self.observer.observe(Observation::EpisodeEnd(episode));
             }
             Event::PoolQuery { slot, version } => self.on_pool_query(engine, now_us, slot as usize, version),
+            Event::AnswerCacheExpiry { slot } => {
+                self.changes.clear();
+                self.name_servers.on_cache_expiry(now_us, slot, &mut self.changes);
+                self.answers_changed(now_us);
+            }
         }
     }
 
@@ -290,10 +303,29 @@ impl<'a, O: Observer> World<'a, O> {
         }
     }
 
-    fn on_name_server_update(&mut self, now_us: SimTime, name_server: u32, transition: u32) {
+    fn on_name_server_update(
+        &mut self,
+        engine: &mut Engine<Event>,
+        now_us: SimTime,
+        name_server: u32,
+        transition: u32,
+    ) {
         let t = self.health.transitions[transition as usize];
         self.changes.clear();
-        self.name_servers.on_update(self.config, now_us, name_server, transition, t, &mut self.changes);
+        self.expiries.clear();
+        let (changes, expiries) = (&mut self.changes, &mut self.expiries);
+        self.name_servers.on_update(self.config, now_us, name_server, transition, t, changes, expiries);
+        for &(slot, at_us) in &self.expiries {
+            if at_us < self.config.end_us() {
+                engine.schedule(at_us, Event::AnswerCacheExpiry { slot });
+            }
+        }
+        self.answers_changed(now_us);
+    }
+
+    /// What name servers answer changed (`self.changes`): forwarded clients' shares follow,
+    /// and the observer is told.
+    fn answers_changed(&mut self, now_us: SimTime) {
         for change in self.changes.drain(..) {
             let record = &self.config.records[change.record as usize];
             let shares = &mut self.answer_shares[change.record as usize];

@@ -5,8 +5,8 @@
 
 use super::dns::NameServers;
 use crate::rng::{self, Stream, unit};
-use crate::scenario::config::Config;
-use crate::time::{SimDuration, SimTime};
+use crate::scenario::config::{Config, PoolConfig};
+use crate::time::{SimDuration, SimTime, US_PER_S};
 use rand::Rng;
 
 #[derive(Clone, Copy, Default)]
@@ -124,29 +124,30 @@ impl Resolvers {
         let refreshed = Some(Refreshed {
             slot,
             endpoint_before: entry.endpoint,
-            refreshable_from_before: refreshable_from(entry, pool.prefetch),
+            refreshable_from_before: refreshable_from(entry, pool),
         });
+        let fetched = |endpoint| Entry { endpoint, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
         if now_us < entry.expires_us {
-            let remaining_us = entry.expires_us - now_us;
+            let remaining_us = remaining_us(pool, entry, now_us);
             // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
             // background; this client still gets the old answer.
-            if pool.prefetch && remaining_us * 10 < entry.ttl_us {
-                self.entries[slot] = Entry { endpoint: ask(), expires_us: now_us + ttl_us, ttl_us };
+            if pool.prefetch && now_us >= refreshable_from(entry, pool) {
+                self.entries[slot] = fetched(ask());
                 return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed };
             }
             return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed: None };
         }
         let endpoint = ask();
-        self.entries[slot] = Entry { endpoint, expires_us: now_us + ttl_us, ttl_us };
-        Answer { endpoint, ttl_us, refreshed }
+        self.entries[slot] = fetched(endpoint);
+        Answer { endpoint, ttl_us: remaining_us(pool, self.entries[slot], now_us), refreshed }
     }
 
     /// The endpoint a slot's entry names, and the first instant a query refreshes it (a
     /// prefetching hit or a miss).
     pub fn entry_view(&self, config: &Config, slot: usize) -> (u32, SimTime) {
         let entry = self.entries[slot];
-        let prefetch = config.pools[self.pool_of[slot / self.record_count] as usize].prefetch;
-        (entry.endpoint, refreshable_from(entry, prefetch))
+        let pool = &config.pools[self.pool_of[slot / self.record_count] as usize];
+        (entry.endpoint, refreshable_from(entry, pool))
     }
 
     pub fn pool_of(&self, resolver: u32) -> u32 {
@@ -165,13 +166,35 @@ impl Resolvers {
     }
 }
 
-/// The first instant at which a query refreshes this entry: once it has expired, or with
-/// prefetch once the remaining TTL is under a tenth (remaining × 10 < ttl).
-fn refreshable_from(entry: Entry, prefetch: bool) -> SimTime {
-    if prefetch && entry.ttl_us > 0 {
-        (entry.expires_us + 1).saturating_sub(entry.ttl_us.div_ceil(10))
+/// When an entry fetched at `now_us` and kept `ttl_us` expires: `ttl_us` later, or on a
+/// whole-second clock at the end of the second floor(now) + TTL (Unbound serves an entry
+/// through its expiry second).
+fn expiry_us(pool: &PoolConfig, now_us: SimTime, ttl_us: SimDuration) -> SimTime {
+    if pool.whole_seconds { (now_us / US_PER_S + ttl_us / US_PER_S + 1) * US_PER_S } else { now_us + ttl_us }
+}
+
+/// The TTL a valid entry hands out at `now_us`: what is left, or on a whole-second clock
+/// the whole seconds left before its expiry second (0 during that second).
+fn remaining_us(pool: &PoolConfig, entry: Entry, now_us: SimTime) -> SimDuration {
+    if pool.whole_seconds {
+        (entry.expires_us / US_PER_S).saturating_sub(1 + now_us / US_PER_S) * US_PER_S
     } else {
+        entry.expires_us - now_us
+    }
+}
+
+/// The first instant at which a query refreshes this entry: once it has expired, or with
+/// prefetch once the remaining TTL is under a tenth (remaining × 10 < ttl); on a
+/// whole-second clock, from the second TTL − ⌊TTL/10⌋ after the fetch (Unbound's
+/// `prefetch_ttl`).
+fn refreshable_from(entry: Entry, pool: &PoolConfig) -> SimTime {
+    if !pool.prefetch || entry.ttl_us == 0 {
         entry.expires_us
+    } else if pool.whole_seconds {
+        let ttl_s = entry.ttl_us / US_PER_S;
+        (entry.expires_us / US_PER_S).saturating_sub(1 + ttl_s / 10) * US_PER_S
+    } else {
+        (entry.expires_us + 1).saturating_sub(entry.ttl_us.div_ceil(10))
     }
 }
 
@@ -187,4 +210,65 @@ pub fn stationary_remaining_us(rng: &mut Stream, ttl_us: SimDuration, rate_per_u
     let draw_held = unit(rng);
     let remaining_us = 1 + rng.next_u64() % ttl_us;
     if draw_held < held { remaining_us } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::config::{build, parse};
+    use std::path::Path;
+
+    fn world(pool: &str) -> (Config, Resolvers, NameServers) {
+        let text = format!(
+            r#"{{ "name": "t", "duration": "1h",
+            "endpoints": {{ "a": {{}}, "b": {{}} }},
+            "dns": {{ "records": {{ "r": {{ "ttl": "2s", "failover": {{ "primary": {{ "endpoint": "a" }}, "secondary": {{ "endpoint": "b" }} }} }} }} }},
+            "resolvers": {{ "isp": {pool} }} }}"#
+        );
+        let (scenario, _) = parse(Path::new("t.json"), &text).unwrap();
+        let config = build(&scenario, Path::new("t.json")).unwrap();
+        let resolvers = Resolvers::new(&config, 1);
+        let name_servers = NameServers::new(&config, 1, &[]);
+        (config, resolvers, name_servers)
+    }
+
+    const S: u64 = US_PER_S;
+
+    #[test]
+    fn a_whole_second_cache_serves_through_the_expiry_second_with_ttl_0() {
+        let (config, mut resolvers, ns) = world(r#"{ "count": 1, "clock": "whole_seconds" }"#);
+        let mut ask = |at_us: u64| {
+            let a = resolvers.query(&config, &ns, at_us, 0, 0);
+            (a.ttl_us, a.refreshed.is_some())
+        };
+        // Fetched at 10.3 s with TTL 2: served through the second 12, i.e. until 13.0 s.
+        assert_eq!(ask(10 * S + 300_000), (2 * S, true));
+        assert_eq!(ask(10 * S + 900_000), (2 * S, false));
+        assert_eq!(ask(11 * S), (S, false));
+        assert_eq!(ask(12 * S + 999_999), (0, false));
+        assert_eq!(ask(13 * S), (2 * S, true));
+    }
+
+    #[test]
+    fn an_exact_cache_hands_out_what_is_left() {
+        let (config, mut resolvers, ns) = world(r#"{ "count": 1 }"#);
+        let mut ask = |at_us: u64| resolvers.query(&config, &ns, at_us, 0, 0).ttl_us;
+        assert_eq!(ask(10 * S + 300_000), 2 * S);
+        assert_eq!(ask(12 * S), 300_000);
+        assert_eq!(ask(12 * S + 300_000), 2 * S);
+    }
+
+    #[test]
+    fn whole_second_prefetch_starts_at_ttl_minus_a_tenth_in_whole_seconds() {
+        // Unbound's prefetch_ttl = TTL − TTL/10 (integer seconds): for TTL 2, the expiry
+        // second itself.
+        let (config, mut resolvers, ns) = world(r#"{ "count": 1, "clock": "whole_seconds", "prefetch": true }"#);
+        let mut ask = |at_us: u64| resolvers.query(&config, &ns, at_us, 0, 0).refreshed.is_some();
+        assert!(ask(10 * S + 300_000));
+        assert!(!ask(11 * S + 999_999));
+        assert!(ask(12 * S + 100_000), "a hit in the expiry second prefetches");
+        // The new entry was fetched at 12.1 s: served through the second 14, prefetched in it.
+        assert!(!ask(13 * S + 500_000));
+        assert!(ask(14 * S + 500_000));
+    }
 }

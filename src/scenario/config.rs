@@ -45,6 +45,8 @@ pub struct Config {
     pub health_checks: Vec<HealthCheckConfig>,
     pub name_server_count: u32,
     pub propagation_delay: Dist,
+    /// Lifetime of a name server's cached answer; None: no cache.
+    pub answer_cache: Option<Dist>,
     pub query_price_per_million: Option<f64>,
     pub records: Vec<RecordConfig>,
     pub pools: Vec<PoolConfig>,
@@ -177,6 +179,8 @@ pub struct PoolConfig {
     pub ttl_max_us: SimDuration,
     pub prefetch: bool,
     pub cache: bool,
+    /// Entries expire on whole seconds of the clock (Unbound), not to the microsecond.
+    pub whole_seconds: bool,
 }
 
 impl PoolConfig {
@@ -464,6 +468,7 @@ impl Validator<'_> {
             health_checks,
             name_server_count,
             propagation_delay: s.dns.propagation_delay.clone().unwrap_or(Dist::Fixed(0)),
+            answer_cache: s.dns.answer_cache.clone().filter(|d| d.max_us() != Some(0)),
             query_price_per_million,
             records,
             pools,
@@ -944,10 +949,11 @@ impl Validator<'_> {
             ));
         }
         let cache = p.cache.unwrap_or(true);
-        if !cache && (p.prefetch || p.ttl_min.is_some() || p.ttl_max.is_some()) {
-            self.warn(&at("cache"), "a resolver without a cache ignores ttl_min, ttl_max and prefetch");
+        if !cache && (p.prefetch || p.ttl_min.is_some() || p.ttl_max.is_some() || p.clock.is_some()) {
+            self.warn(&at("cache"), "a resolver without a cache ignores ttl_min, ttl_max, prefetch and clock");
         }
-        Ok(PoolConfig { id: id.to_owned(), count, ttl_min_us, ttl_max_us, prefetch: p.prefetch, cache })
+        let whole_seconds = p.clock == Some(super::ResolverClock::WholeSeconds);
+        Ok(PoolConfig { id: id.to_owned(), count, ttl_min_us, ttl_max_us, prefetch: p.prefetch, cache, whole_seconds })
     }
 
     fn group(&mut self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<GroupConfig> {

@@ -259,6 +259,11 @@ pub struct Dns {
     /// Delay for a health status change to reach each name server (default "0s").
     #[serde(default)]
     pub propagation_delay: Option<Dist>,
+    /// How long a name server keeps serving an answer it computed (its packet cache; default
+    /// "0s": none). After a change of health the old answer is served until the cache entry
+    /// holding it expires.
+    #[serde(default)]
+    pub answer_cache: Option<Dist>,
     pub records: BTreeMap<String, Record>,
     /// Price of a million authoritative queries (Route 53 standard queries: 0.40 USD), to
     /// estimate the monthly cost of the query volume the resolvers send.
@@ -306,6 +311,24 @@ pub struct ResolverPool {
     /// false: a forwarder without a cache (default true).
     #[serde(default)]
     pub cache: Option<bool>,
+    /// How the cache keeps time: "exact" (default) or "whole_seconds" (Unbound: an answer
+    /// fetched at t is served through the second floor(t) + TTL, handing out the TTL left in
+    /// whole seconds, 0 in that last second).
+    #[serde(default)]
+    pub clock: Option<ResolverClock>,
+}
+
+/// How a resolver's cache keeps time.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolverClock {
+    /// To the microsecond: an answer fetched at t expires at t + TTL.
+    #[default]
+    Exact,
+    /// In whole seconds of the clock, as Unbound: an answer fetched at t is served through
+    /// the second floor(t) + TTL and handed out with the whole seconds left (0 in its last
+    /// second).
+    WholeSeconds,
 }
 
 /// Clients that behave alike.

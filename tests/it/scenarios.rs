@@ -118,3 +118,30 @@ fn every_bundled_scenario_validates() {
     cmd.arg("validate").args(bundled()).args(["scenarios/bench/small.json", "scenarios/bench/large.json"]);
     cmd.assert().success();
 }
+
+/// The scenarios of the real-software comparison (scenarios/real/, docs/validation.md): each
+/// validates, runs, and shows the difference its configuration makes.
+#[test]
+fn the_real_software_scenarios_run_and_show_their_differences() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios/real").unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 4, "at least four configurations");
+    let out = tempfile::tempdir().unwrap();
+    let mut detection = std::collections::BTreeMap::new();
+    let mut failover = std::collections::BTreeMap::new();
+    for path in &files {
+        let (_, report) = run(path, out.path());
+        let run = &report.run_results[0];
+        assert!(run.episodes.len() > 15, "{}: the fault recurs, one trial each", report.name);
+        let full: Vec<&EpisodeResult> = run.episodes.iter().filter(|e| e.end_s < report.duration_s).collect();
+        let mean = |f: &dyn Fn(&EpisodeResult) -> f64| full.iter().map(|e| f(e)).sum::<f64>() / full.len() as f64;
+        detection.insert(report.name.clone(), mean(&|e| e.detection_s.unwrap()));
+        failover.insert(report.name.clone(), mean(&|e| e.client_failover_s.mean.unwrap()));
+        assert!(full.iter().all(|e| e.clients_stranded == 0), "{}: every client reaches the secondary", report.name);
+    }
+    // Checks every second, one failure: detection within a second of the fault — plus the
+    // 1 s probe timeout against a black hole.
+    assert!(detection["a-refuse"] < 1.0 && detection["d-blackhole"] > 1.0 && detection["d-blackhole"] < 2.0);
+    // Unbound's cache-min-ttl of 6 s holds clients on the primary for longer.
+    assert!(failover["b-min-ttl"] > failover["a-refuse"] + 0.5, "{failover:?}");
+}

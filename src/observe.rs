@@ -54,7 +54,13 @@ pub struct CheckerFlip {
     pub healthy: bool,
 }
 
-/// A change of what one name server answers for one record.
+/// A name server's answer naming no one endpoint: each query gets one of the record's
+/// endpoints at random (a failover record with `when_all_unhealthy: random` whose targets
+/// are both unhealthy).
+pub const ANY_ENDPOINT: u32 = u32::MAX;
+
+/// A change of what one name server answers for one record (`endpoint` and
+/// `previous_endpoint` may be `ANY_ENDPOINT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AnswerChange {
     pub at_us: SimTime,
@@ -103,8 +109,9 @@ pub struct Start<'a> {
     pub check_healthy: &'a [bool],
     /// Checkers of each health check that see it healthy.
     pub checkers_healthy: &'a [u32],
-    /// What every name server answers for each record. Every client's cache and connection
-    /// hold its record's answer.
+    /// What every name server answers for each record (possibly `ANY_ENDPOINT`). Every
+    /// client's cache and connection hold its record's answer (its primary for
+    /// `ANY_ENDPOINT`).
     pub record_answers: &'a [u32],
     /// First client of each group; a group's clients are contiguous.
     pub group_start: &'a [u32],

@@ -4,7 +4,7 @@
 //! away from a healthy primary (docs/model.md §7).
 
 use super::episodes::Closed;
-use crate::observe::{AnswerChange, Episode, Start, Transition};
+use crate::observe::{ANY_ENDPOINT, AnswerChange, Episode, Start, Transition};
 use crate::report::EpisodeResult;
 use crate::scenario::FaultKind;
 use crate::scenario::config::Config;
@@ -122,7 +122,8 @@ impl History {
                 total_us += until_us.saturating_sub(from_us);
             };
             for change in changes {
-                if change.endpoint == primary {
+                // An answer at random sends part of the traffic to the primary: not away.
+                if change.endpoint == primary || change.endpoint == ANY_ENDPOINT {
                     if let Some(since) = away_since.take() {
                         close(since, change.at_us);
                     }
@@ -255,7 +256,8 @@ impl History {
             .filter(|(_, c)| c.at_us >= e.start_us)
             .collect();
         changes.sort_by_key(|(_, c)| c.at_us);
-        let away = |answers: &[u32]| answers.iter().all(|&a| a != e.endpoint);
+        // An answer at random still sends part of the traffic to the endpoint: not away.
+        let away = |answers: &[u32]| answers.iter().all(|&a| a != e.endpoint && a != ANY_ENDPOINT);
 
         let switch_us = if away(&at_start) {
             Some(e.start_us)

@@ -228,7 +228,7 @@ impl Observer for Recorder<'_> {
             }
             Observation::AnswerChange(change) => {
                 if let Some(timeline) = self.timeline() {
-                    timeline.answer_changed(change.previous_endpoint, change.endpoint);
+                    timeline.answer_changed(change.record, change.previous_endpoint, change.endpoint);
                 }
                 self.history.answer_changed(change);
             }

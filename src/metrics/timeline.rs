@@ -6,7 +6,7 @@
 //! observation before its end, taken when the first observation at or after its end
 //! arrives (or when the run finishes).
 
-use crate::observe::{CheckerId, Start};
+use crate::observe::{ANY_ENDPOINT, CheckerId, Start};
 use crate::report::TimelineRow;
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
@@ -22,8 +22,12 @@ pub struct Timeline {
     /// Where each client's latest requests went.
     last_endpoint: Vec<u32>,
     clients_on: Vec<u64>,
+    /// (name server, record) answers naming each endpoint, in halves: an answer at random
+    /// between a record's two endpoints counts one half for each.
     name_servers_on: Vec<u64>,
     name_server_slots: u64,
+    /// Each record's (primary, secondary), to split an answer at random.
+    targets: Vec<(u32, u32)>,
     check_healthy: Vec<bool>,
     checkers_healthy: Vec<u32>,
     checker_counts: Vec<u32>,
@@ -41,10 +45,16 @@ impl Timeline {
                 ..TimelineRow::default()
             })
             .collect();
-        // Every client starts heading to its record's answer, which its cache holds.
+        let targets: Vec<(u32, u32)> =
+            config.records.iter().map(|r| (r.primary.endpoint, r.secondary.endpoint)).collect();
+        // Every client starts heading to its record's answer, which its cache holds (the
+        // primary for an answer at random).
         let mut last_endpoint = Vec::with_capacity(config.client_count() as usize);
         for g in &config.groups {
-            let answer = start.record_answers[g.record as usize];
+            let answer = match start.record_answers[g.record as usize] {
+                ANY_ENDPOINT => targets[g.record as usize].0,
+                answer => answer,
+            };
             last_endpoint.extend(std::iter::repeat_n(answer, g.count as usize));
         }
         let mut clients_on = vec![0; endpoint_count];
@@ -52,8 +62,8 @@ impl Timeline {
             clients_on[e as usize] += 1;
         }
         let mut name_servers_on = vec![0; endpoint_count];
-        for &answer in start.record_answers {
-            name_servers_on[answer as usize] += u64::from(config.name_server_count);
+        for (record, &answer) in start.record_answers.iter().enumerate() {
+            add_answer(&mut name_servers_on, targets[record], answer, 2 * u64::from(config.name_server_count));
         }
         Timeline {
             from_us: config.warmup_us,
@@ -66,7 +76,8 @@ impl Timeline {
             last_endpoint,
             clients_on,
             name_servers_on,
-            name_server_slots: u64::from(config.name_server_count) * config.records.len() as u64,
+            name_server_slots: 2 * u64::from(config.name_server_count) * config.records.len() as u64,
+            targets,
             check_healthy: start.check_healthy.to_vec(),
             checkers_healthy: start.checkers_healthy.to_vec(),
             checker_counts: config.health_checks.iter().map(|hc| hc.checker_count()).collect(),
@@ -103,9 +114,10 @@ impl Timeline {
         }
     }
 
-    pub fn answer_changed(&mut self, previous_endpoint: u32, endpoint: u32) {
-        self.name_servers_on[previous_endpoint as usize] -= 1;
-        self.name_servers_on[endpoint as usize] += 1;
+    pub fn answer_changed(&mut self, record: u32, previous_endpoint: u32, endpoint: u32) {
+        let targets = self.targets[record as usize];
+        remove_answer(&mut self.name_servers_on, targets, previous_endpoint);
+        add_answer(&mut self.name_servers_on, targets, endpoint, 2);
     }
 
     pub fn checker_flipped(&mut self, checker: u32, healthy: bool) {
@@ -145,5 +157,26 @@ impl Timeline {
     pub fn finish(mut self) -> Vec<TimelineRow> {
         self.advance(self.end_us);
         self.rows
+    }
+}
+
+/// Adds `halves` of an answer to the per-endpoint tally: all to its endpoint, or half to
+/// each of the record's targets for an answer at random.
+fn add_answer(tally: &mut [u64], (primary, secondary): (u32, u32), answer: u32, halves: u64) {
+    if answer == ANY_ENDPOINT {
+        tally[primary as usize] += halves / 2;
+        tally[secondary as usize] += halves / 2;
+    } else {
+        tally[answer as usize] += halves;
+    }
+}
+
+/// Takes one name server's answer (two halves) off the tally.
+fn remove_answer(tally: &mut [u64], (primary, secondary): (u32, u32), answer: u32) {
+    if answer == ANY_ENDPOINT {
+        tally[primary as usize] -= 1;
+        tally[secondary as usize] -= 1;
+    } else {
+        tally[answer as usize] -= 2;
     }
 }

@@ -340,7 +340,7 @@ impl<O: Observer> World<'_, O> {
         for (k, &(start_us, count)) in spans.iter().enumerate() {
             let a = start_us.max(from_us);
             let b = spans.get(k + 1).map_or(to_us, |&(t, _)| t);
-            let on_primary = f64::from(count) / name_servers;
+            let on_primary = f64::from(count) / (2.0 * name_servers);
             self.batches(c, a, b, primary, on_primary, Class::Nothing, Queries::NameServer);
             if secondary != primary {
                 self.batches(c, a, b, secondary, 1.0 - on_primary, Class::Nothing, Queries::NameServer);

@@ -39,6 +39,13 @@ pub struct Health {
     pub checks: Vec<CheckState>,
     /// Every change of a check's reported status, numbered in order.
     pub transitions: Vec<Transition>,
+    /// The checkers of each check.
+    checker_ranges: Vec<std::ops::Range<usize>>,
+    /// Checks that expire unused (docs/model.md §3.11): since when each has been unused
+    /// (None: since before the run), while no name server consults it.
+    unused_since: Vec<Option<SimTime>>,
+    /// When each check was last registered anew: results of probes sent before are dropped.
+    registered_us: Vec<SimTime>,
 }
 
 /// What a probe handler tells the world.
@@ -54,8 +61,11 @@ pub struct ProbeResult {
 impl Health {
     pub fn new(config: &Config, run_seed: u64) -> Self {
         let mut checkers = Vec::new();
+        let mut checker_ranges = Vec::with_capacity(config.health_checks.len());
         for (c, hc) in config.health_checks.iter().enumerate() {
+            let first = checkers.len();
             if hc.disabled {
+                checker_ranges.push(first..first);
                 continue;
             }
             for (slot, &region) in hc.regions.iter().enumerate() {
@@ -71,6 +81,7 @@ impl Health {
                     });
                 }
             }
+            checker_ranges.push(first..checkers.len());
         }
         // Route 53 starts a check healthy (an inverted one unhealthy); a disabled check is
         // always healthy.
@@ -83,7 +94,54 @@ impl Health {
                 healthy: hc.disabled || !hc.inverted,
             })
             .collect();
-        Health { checkers, checks, transitions: Vec::new() }
+        let n = config.health_checks.len();
+        Health {
+            checkers,
+            checks,
+            transitions: Vec::new(),
+            checker_ranges,
+            unused_since: vec![None; n],
+            registered_us: vec![0; n],
+        }
+    }
+
+    /// A name server consults the check, which none did: if it expires unused and has been
+    /// unused that long (or since before the run), it is registered anew — its checkers
+    /// restart unhealthy and only probes sent from now on count. Returns the checkers that
+    /// flipped and the status change, if any.
+    pub fn consulted(&mut self, config: &Config, check: u32, now_us: SimTime) -> (Vec<u32>, Option<u32>) {
+        let c = check as usize;
+        let hc = &config.health_checks[c];
+        let Some(expire_us) = hc.expire_unused_us else { return (Vec::new(), None) };
+        let since = self.unused_since[c].take();
+        if since.is_some_and(|t| now_us - t < expire_us) {
+            return (Vec::new(), None);
+        }
+        self.registered_us[c] = now_us;
+        let state = &mut self.checks[c];
+        let mut flipped = Vec::new();
+        for i in self.checker_ranges[c].clone() {
+            let checker = &mut self.checkers[i];
+            checker.disagreeing = 0;
+            if std::mem::replace(&mut checker.healthy, false) {
+                flipped.push(i as u32);
+                state.healthy_checkers -= 1;
+                state.region_healthy[checker.region_slot as usize] -= 1;
+            }
+        }
+        let healthy = hc.disabled || quorum_healthy(hc, state) != hc.inverted;
+        if healthy == state.healthy {
+            return (flipped, None);
+        }
+        state.healthy = healthy;
+        let id = u32::try_from(self.transitions.len()).expect("fewer than 2^32 status changes");
+        self.transitions.push(Transition { at_us: now_us, check, healthy });
+        (flipped, Some(id))
+    }
+
+    /// No name server consults the check any more.
+    pub fn unused(&mut self, check: u32, now_us: SimTime) {
+        self.unused_since[check as usize] = Some(now_us);
     }
 
     /// Each checker's first probe, at its `phase` (default a uniform phase in
@@ -115,6 +173,12 @@ impl Health {
         let check = checker.id.check;
         let hc = &config.health_checks[check as usize];
         let state = &mut self.checks[check as usize];
+        if checker.sent_us < self.registered_us[check as usize] {
+            // Sent before the check was registered anew: its result does not count.
+            let send_us = checker.next_send_us(hc, now_us);
+            let next = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
+            return ProbeResult { next, flipped: false, transition: None };
+        }
         let flipped = if ok == checker.healthy {
             checker.disagreeing = 0;
             false
@@ -247,6 +311,7 @@ mod tests {
             failure_threshold: 3,
             recovery_threshold: 3,
             timeout_us: None,
+            expire_unused_us: None,
             regions: vec![0],
             checkers_per_region: 1,
             quorum: Quorum::FractionAbove,

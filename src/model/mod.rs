@@ -81,7 +81,8 @@ struct World<'a, O: Observer> {
     changes: Vec<crate::observe::AnswerChange>,
     expiries: Vec<(u32, SimTime)>,
     pools: aggregate::Pools,
-    /// Per record: (time, name servers answering its primary), from the start.
+    /// Per record: (time, name servers answering its primary, in halves: an answer at
+    /// random counts one half), from the start.
     answer_shares: Vec<Vec<(SimTime, u32)>>,
     tracking: Tracking,
     deferred: Deferred,
@@ -105,6 +106,18 @@ fn queue_bound(
         if config.answer_cache.is_some() { config.name_server_count as usize * config.records.len() } else { 0 };
     (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len() + cache_slots)
         .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX))
+}
+
+/// How much of a name server's answer goes to the record's primary, in halves: all of it,
+/// half of it (an answer at random between the two), or none.
+fn primary_halves(record: &crate::scenario::config::RecordConfig, answer: u32) -> u32 {
+    if answer == record.primary.endpoint {
+        2
+    } else if answer == crate::observe::ANY_ENDPOINT {
+        1
+    } else {
+        0
+    }
 }
 
 /// How a replication runs.
@@ -166,10 +179,15 @@ impl<'a, O: Observer> World<'a, O> {
         let name_servers = NameServers::new(config, seed, &initial_health);
         let mut resolvers = Resolvers::new(config, seed);
         let (mut clients, query_rates) = Clients::new(config, seed, &resolvers);
-        let answer = |record: u32| name_servers.answer(0, record);
+        // Caches and connections hold the answer before any fault: the primary for an answer
+        // at random (both targets unhealthy from the start).
+        let answer = |record: u32| match name_servers.answer(0, record) {
+            crate::observe::ANY_ENDPOINT => config.records[record as usize].primary.endpoint,
+            endpoint => endpoint,
+        };
         resolvers.settle(config, &query_rates, answer);
         let first_requests = clients.settle(config, &resolvers, answer);
-        let record_answers: Vec<u32> = (0..config.records.len() as u32).map(answer).collect();
+        let record_answers: Vec<u32> = (0..config.records.len() as u32).map(|r| name_servers.answer(0, r)).collect();
         let checkers: Vec<CheckerId> = health.checkers.iter().map(|c| c.id).collect();
         observer.observe(Observation::Start(Start {
             episodes: &endpoints.episodes,
@@ -193,10 +211,7 @@ impl<'a, O: Observer> World<'a, O> {
             .records
             .iter()
             .zip(&record_answers)
-            .map(|(record, &answer)| {
-                let primary_answered = answer == record.primary.endpoint;
-                vec![(0, if primary_answered { config.name_server_count } else { 0 })]
-            })
+            .map(|(record, &answer)| vec![(0, config.name_server_count * primary_halves(record, answer))])
             .collect();
         let pools = aggregate::Pools::new(resolvers.slot_count());
         let tracking = Tracking::new(config, endpoints.episodes.len(), clients.group_start.clone());
@@ -294,11 +309,17 @@ impl<'a, O: Observer> World<'a, O> {
             self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: ok }));
         }
         if let Some(transition) = result.transition {
-            self.observer.observe(Observation::Transition(self.health.transitions[transition as usize]));
-            for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
-                if at_us < self.config.end_us() {
-                    engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
-                }
+            self.status_changed(engine, now_us, transition);
+        }
+    }
+
+    /// A check's reported status changed: the observer is told and the change propagates to
+    /// every name server.
+    fn status_changed(&mut self, engine: &mut Engine<Event>, now_us: SimTime, transition: u32) {
+        self.observer.observe(Observation::Transition(self.health.transitions[transition as usize]));
+        for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
+            if at_us < self.config.end_us() {
+                engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
             }
         }
     }
@@ -311,10 +332,40 @@ impl<'a, O: Observer> World<'a, O> {
         transition: u32,
     ) {
         let t = self.health.transitions[transition as usize];
+        if !self.name_servers.apply(name_server, transition, t) {
+            return;
+        }
+        let mut checks = vec![t.check];
+        // A check that expires unused, consulted again, is registered anew before this name
+        // server answers with it (and the change reaches the others as any other).
+        for c in self.name_servers.newly_consulted(self.config, name_server, t.check) {
+            let (flipped, registered) = self.health.consulted(self.config, c, now_us);
+            for checker in flipped {
+                self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: false }));
+            }
+            if let Some(id) = registered {
+                self.status_changed(engine, now_us, id);
+                self.name_servers.apply(name_server, id, self.health.transitions[id as usize]);
+                checks.push(c);
+            }
+        }
         self.changes.clear();
         self.expiries.clear();
+        let mut unused = Vec::new();
         let (changes, expiries) = (&mut self.changes, &mut self.expiries);
-        self.name_servers.on_update(self.config, now_us, name_server, transition, t, changes, expiries);
+        self.name_servers.recompute(
+            self.config,
+            now_us,
+            name_server,
+            &checks,
+            transition,
+            changes,
+            expiries,
+            &mut unused,
+        );
+        for c in unused {
+            self.health.unused(c, now_us);
+        }
         for &(slot, at_us) in &self.expiries {
             if at_us < self.config.end_us() {
                 engine.schedule(at_us, Event::AnswerCacheExpiry { slot });
@@ -329,13 +380,9 @@ impl<'a, O: Observer> World<'a, O> {
         for change in self.changes.drain(..) {
             let record = &self.config.records[change.record as usize];
             let shares = &mut self.answer_shares[change.record as usize];
-            let mut on_primary = shares.last().expect("shares start at time 0").1;
-            if change.previous_endpoint == record.primary.endpoint {
-                on_primary -= 1;
-            }
-            if change.endpoint == record.primary.endpoint {
-                on_primary += 1;
-            }
+            let on_primary = shares.last().expect("shares start at time 0").1
+                - primary_halves(record, change.previous_endpoint)
+                + primary_halves(record, change.endpoint);
             match shares.last_mut() {
                 Some(last) if last.0 == now_us => last.1 = on_primary,
                 _ => shares.push((now_us, on_primary)),

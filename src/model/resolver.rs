@@ -4,6 +4,7 @@
 //! Owns resolver caches and their steady-start state; not client behaviour.
 
 use super::dns::NameServers;
+use crate::observe::ANY_ENDPOINT;
 use crate::rng::{self, Stream, unit};
 use crate::scenario::config::{Config, PoolConfig};
 use crate::time::{SimDuration, SimTime, US_PER_S};
@@ -111,9 +112,15 @@ impl Resolvers {
         let record_ttl_us = config.records[record as usize].ttl_us;
         let rng = &mut self.rngs[pool_index];
         // A miss or a refresh asks one name server, picked uniformly.
+        let record_config = &config.records[record as usize];
         let mut ask = || {
             self.authoritative_queries += u64::from(now_us >= self.measure_from_us);
-            ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record)
+            match ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record) {
+                // An answer at random: this query gets the primary or the secondary.
+                ANY_ENDPOINT if rng.next_u64().is_multiple_of(2) => record_config.primary.endpoint,
+                ANY_ENDPOINT => record_config.secondary.endpoint,
+                endpoint => endpoint,
+            }
         };
         if !pool.cache {
             return Answer { endpoint: ask(), ttl_us: record_ttl_us, refreshed: None };

@@ -105,6 +105,8 @@ pub struct HealthCheckConfig {
     pub recovery_threshold: u32,
     /// None: the type's own limits.
     pub timeout_us: Option<SimDuration>,
+    /// A check no name server consults for this long is dropped (None: never).
+    pub expire_unused_us: Option<SimDuration>,
     pub regions: Vec<u16>,
     pub checkers_per_region: u32,
     pub quorum: Quorum,
@@ -157,6 +159,8 @@ pub struct RecordConfig {
     pub ttl_us: SimDuration,
     pub primary: TargetConfig,
     pub secondary: TargetConfig,
+    /// Both targets unhealthy: each query gets one at random (else the primary).
+    pub random_when_all_unhealthy: bool,
 }
 
 impl RecordConfig {
@@ -758,6 +762,7 @@ impl Validator<'_> {
             failure_threshold,
             recovery_threshold,
             timeout_us,
+            expire_unused_us: self.expire_unused(id, hc, preset)?,
             regions,
             checkers_per_region,
             quorum,
@@ -808,6 +813,21 @@ impl Validator<'_> {
             );
         }
         Ok((failure_threshold, recovery_threshold))
+    }
+
+    /// How long an unused check lives (PowerDNS drops checks no query has used).
+    fn expire_unused(&mut self, id: &str, hc: &super::HealthCheck, preset: &Preset) -> Check<Option<SimDuration>> {
+        let at = pointer(&["health_checks", id, "expire_unused_after"]);
+        match hc.expire_unused_after {
+            None => Ok(preset.expire_unused_us),
+            Some(d) => {
+                let us = self.positive(&at, d.us(), "expiry")?;
+                if preset.route53_limits {
+                    self.warn(&at, "Route 53 keeps every health check running, used or not");
+                }
+                Ok(Some(us))
+            }
+        }
     }
 
     /// When probes are sent and how long one may take.
@@ -930,7 +950,8 @@ impl Validator<'_> {
         if primary.endpoint == secondary.endpoint {
             self.warn(&at, "primary and secondary are the same endpoint");
         }
-        Ok(RecordConfig { name: name.to_owned(), ttl_us: r.ttl.us(), primary, secondary })
+        let random_when_all_unhealthy = r.failover.when_all_unhealthy == Some(super::AllUnhealthy::Random);
+        Ok(RecordConfig { name: name.to_owned(), ttl_us: r.ttl.us(), primary, secondary, random_when_all_unhealthy })
     }
 
     fn pool(&mut self, id: &str, p: &super::ResolverPool) -> Check<PoolConfig> {

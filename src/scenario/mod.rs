@@ -195,6 +195,11 @@ pub struct HealthCheck {
     /// Independent loss of single probes for the whole run (default 0).
     #[serde(default)]
     pub probe_loss_rate: Option<f64>,
+    /// A check no name server has consulted for this long is dropped; the next name server
+    /// that consults it registers it anew, unhealthy until its first probe succeeds (PowerDNS:
+    /// `lua-health-checks-expire-delay`, 3600 s; default: never, as Route 53).
+    #[serde(default)]
+    pub expire_unused_after: Option<Duration>,
 }
 
 /// When probes are sent.
@@ -284,6 +289,22 @@ pub struct Record {
 pub struct Failover {
     pub primary: Target,
     pub secondary: Target,
+    /// What a name server answers when both the primary and the secondary are unhealthy:
+    /// "primary" (Route 53, default) or "random" (PowerDNS ifurlup: each query gets one of
+    /// the two at random).
+    #[serde(default)]
+    pub when_all_unhealthy: Option<AllUnhealthy>,
+}
+
+/// A failover record's answer when both targets are unhealthy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AllUnhealthy {
+    /// The primary (Route 53).
+    #[default]
+    Primary,
+    /// One of the two at random, query by query (PowerDNS ifurlup's default backupSelector).
+    Random,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -24,6 +24,8 @@ pub struct Preset {
     pub checkers_per_region: u32,
     pub quorum: Quorum,
     pub healthy_fraction: f64,
+    /// Unused checks are dropped after this long (None: never).
+    pub expire_unused_us: Option<SimDuration>,
     /// Whether values outside this system's allowed ranges are warned about (Route 53's).
     pub route53_limits: bool,
 }
@@ -55,13 +57,15 @@ pub const ROUTE53: Preset = Preset {
     checkers_per_region: 2,
     quorum: Quorum::FractionAbove,
     healthy_fraction: 0.18,
+    expire_unused_us: None,
     route53_limits: true,
 };
 
 /// PowerDNS Authoritative 4.7 (Debian 12's), a LUA record with `ifurlup`: one checker (the
 /// server itself), rounds every `lua-health-checks-interval` (5 s) on a fixed timer that
 /// waits for the slowest check, one GET whose whole transfer must finish within the
-/// `timeout` option (2 s), and a status that follows every single result.
+/// `timeout` option (2 s), a status that follows every single result, and checks dropped
+/// after an hour unused (`lua-health-checks-expire-delay`).
 pub const POWERDNS_LUA: Preset = Preset {
     name: "powerdns_lua",
     system: "PowerDNS Authoritative 4.7, LUA ifurlup",
@@ -76,6 +80,7 @@ pub const POWERDNS_LUA: Preset = Preset {
     checkers_per_region: 1,
     quorum: Quorum::Any,
     healthy_fraction: 0.0,
+    expire_unused_us: Some(3_600 * US_PER_S),
     route53_limits: false,
 };
 

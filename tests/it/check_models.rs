@@ -236,3 +236,47 @@ fn check_model_fields_are_validated_in_plain_words() {
     assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert!(warnings.iter().any(|w| w.contains("Route 53 uses the failure threshold in both directions")));
 }
+
+#[test]
+fn a_check_unused_too_long_restarts_down_and_the_record_answers_at_random_meanwhile() {
+    // PowerDNS's cold secondary: the secondary's check is consulted only while the primary
+    // is down, so between outages (10–15 s) it expires (2 s). At detection the name server
+    // registers it anew, down: both targets are down and each query gets either at random,
+    // until the secondary's next tick (1 s later, same phase) finds it up.
+    let mut scenario = recurring(one_checker(json!({ "phase": "500ms", "expire_unused_after": "2s" })), "refuse");
+    scenario["endpoints"]["secondary"] = json!({ "response_time": "10ms" });
+    scenario["health_checks"]["hc-secondary"] =
+        one_checker(json!({ "endpoint": "secondary", "phase": "500ms", "expire_unused_after": "2s" }));
+    let failover = &mut scenario["dns"]["records"]["app"]["failover"];
+    failover["secondary"]["health_check"] = json!("hc-secondary");
+    failover["when_all_unhealthy"] = json!("random");
+    scenario["dns"]["records"]["app"]["ttl"] = json!("2s");
+    scenario["resolvers"] = json!({ "unbound": { "count": 1, "clock": "whole_seconds" } });
+    scenario["clients"] = json!({ "users": { "count": 100, "record": "app", "requests_per_s": 2 } });
+    let report = simulate(&scenario, 4);
+    let mut count = 0;
+    for e in episodes(&report) {
+        let wait = e.dns_switch_last_s.unwrap() - e.detection_s.unwrap();
+        assert!((wait - 1.0).abs() < 1e-6, "the secondary answers one round after detection, found {wait}");
+        count += 1;
+    }
+    assert!(count > 500, "{count}");
+    // Every registration anew turned the secondary's check unhealthy with no fault on it.
+    let false_failovers: u64 = report.run_results.iter().map(|r| r.health_checks["hc-secondary"].false_failovers).sum();
+    assert!(false_failovers as usize >= count, "{false_failovers} < {count}");
+    // Clients behind the resolver got the primary from some of the random answers: the
+    // random window costs them time over a warm secondary.
+    let cold_mean = episodes(&report).map(|e| e.client_failover_s.mean.unwrap()).sum::<f64>() / count as f64;
+    // Kept an hour, the check is cold only at the first outage of a run.
+    scenario["health_checks"]["hc-secondary"]["expire_unused_after"] = json!("1h");
+    scenario["health_checks"]["hc"]["expire_unused_after"] = json!("1h");
+    let report = simulate(&scenario, 4);
+    for run in &report.run_results {
+        let waits: Vec<f64> = run.episodes.iter().filter_map(|e| Some(e.dns_switch_last_s? - e.detection_s?)).collect();
+        assert!((waits[0] - 1.0).abs() < 1e-6, "the first outage finds the secondary's check cold");
+        assert!(waits[1..].iter().all(|w| w.abs() < 1e-6), "later ones switch at detection: {waits:?}");
+    }
+    let warm_mean = episodes(&report).skip(1).map(|e| e.client_failover_s.mean.unwrap()).sum::<f64>()
+        / (episodes(&report).count() - 1) as f64;
+    assert!(cold_mean > warm_mean + 0.3, "cold {cold_mean} vs warm {warm_mean}");
+}

@@ -110,43 +110,46 @@ impl Resolvers {
         let pool_index = self.pool_of[resolver as usize] as usize;
         let pool = &config.pools[pool_index];
         let record_ttl_us = config.records[record as usize].ttl_us;
-        let rng = &mut self.rngs[pool_index];
-        // A miss or a refresh asks one name server, picked uniformly.
-        let record_config = &config.records[record as usize];
-        let mut ask = || {
-            self.authoritative_queries += u64::from(now_us >= self.measure_from_us);
-            match ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record) {
-                // An answer at random: this query gets the primary or the secondary.
-                ANY_ENDPOINT if rng.next_u64().is_multiple_of(2) => record_config.primary.endpoint,
-                ANY_ENDPOINT => record_config.secondary.endpoint,
-                endpoint => endpoint,
-            }
-        };
         if !pool.cache {
-            return Answer { endpoint: ask(), ttl_us: record_ttl_us, refreshed: None };
+            let endpoint = self.ask(config, ns, now_us, pool_index, record);
+            return Answer { endpoint, ttl_us: record_ttl_us, refreshed: None };
         }
         let slot = resolver as usize * self.record_count + record as usize;
         let entry = self.entries[slot];
         let ttl_us = pool.clamp_ttl(record_ttl_us);
+        let hit = now_us < entry.expires_us;
+        // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
+        // background; this client still gets the old answer.
+        if hit && !(pool.prefetch && now_us >= refreshable_from(entry, pool)) {
+            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us(pool, entry, now_us), refreshed: None };
+        }
         let refreshed = Some(Refreshed {
             slot,
             endpoint_before: entry.endpoint,
             refreshable_from_before: refreshable_from(entry, pool),
         });
-        let fetched = |endpoint| Entry { endpoint, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
-        if now_us < entry.expires_us {
-            let remaining_us = remaining_us(pool, entry, now_us);
-            // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
-            // background; this client still gets the old answer.
-            if pool.prefetch && now_us >= refreshable_from(entry, pool) {
-                self.entries[slot] = fetched(ask());
-                return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed };
-            }
-            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us, refreshed: None };
+        let endpoint = self.ask(config, ns, now_us, pool_index, record);
+        let fetched = Entry { endpoint, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
+        self.entries[slot] = fetched;
+        if hit {
+            Answer { endpoint: entry.endpoint, ttl_us: remaining_us(pool, entry, now_us), refreshed }
+        } else {
+            Answer { endpoint, ttl_us: remaining_us(pool, fetched, now_us), refreshed }
         }
-        let endpoint = ask();
-        self.entries[slot] = fetched(endpoint);
-        Answer { endpoint, ttl_us: remaining_us(pool, self.entries[slot], now_us), refreshed }
+    }
+
+    /// A miss, a refresh or a forwarded query asks one name server, picked uniformly with
+    /// the pool's stream.
+    fn ask(&mut self, config: &Config, ns: &NameServers, now_us: SimTime, pool_index: usize, record: u32) -> u32 {
+        self.authoritative_queries += u64::from(now_us >= self.measure_from_us);
+        let rng = &mut self.rngs[pool_index];
+        let targets = &config.records[record as usize];
+        match ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record) {
+            // An answer at random: this query gets the primary or the secondary.
+            ANY_ENDPOINT if rng.next_u64().is_multiple_of(2) => targets.primary.endpoint,
+            ANY_ENDPOINT => targets.secondary.endpoint,
+            endpoint => endpoint,
+        }
     }
 
     /// The endpoint a slot's entry names, and the first instant a query refreshes it (a

@@ -7,7 +7,7 @@
 //! group, client, name server) are positions in the `Config`.
 
 use crate::scenario::FaultKind;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 /// Watches a run. Observations arrive in simulated-time order (`Clock` before the events of
 /// each instant); see `Observation` for what each one means.
@@ -54,20 +54,27 @@ pub struct CheckerFlip {
     pub healthy: bool,
 }
 
-/// A name server's answer naming no one endpoint: each query gets one of the record's
-/// endpoints at random (a failover record with `when_all_unhealthy: random` whose targets
-/// are both unhealthy).
-pub const ANY_ENDPOINT: u32 = u32::MAX;
+/// What one name server's answer to a question sends where.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnswerSummary {
+    /// The share of queries whose answer's first address is each endpoint (summing to 1).
+    pub shares: Vec<(u32, f64)>,
+    /// Every endpoint an answer can name (any address, any draw).
+    pub names: Vec<u32>,
+}
 
-/// A change of what one name server answers for one record (`endpoint` and
-/// `previous_endpoint` may be `ANY_ENDPOINT`).
+impl AnswerSummary {
+    pub fn names(&self, endpoint: u32) -> bool {
+        self.names.contains(&endpoint)
+    }
+}
+
+/// A change of what one name server answers to one question (`Config::questions`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AnswerChange {
     pub at_us: SimTime,
     pub name_server: u32,
-    pub record: u32,
-    pub endpoint: u32,
-    pub previous_endpoint: u32,
+    pub question: u32,
     /// The number of the health transition whose arrival caused it.
     pub transition: u32,
 }
@@ -109,10 +116,13 @@ pub struct Start<'a> {
     pub check_healthy: &'a [bool],
     /// Checkers of each health check that see it healthy.
     pub checkers_healthy: &'a [u32],
-    /// What every name server answers for each record (possibly `ANY_ENDPOINT`). Every
-    /// client's cache and connection hold its record's answer (its primary for
-    /// `ANY_ENDPOINT`).
-    pub record_answers: &'a [u32],
+    /// What every name server answers to each question.
+    pub answers: &'a [AnswerSummary],
+    /// What each question is answered while every health check is healthy.
+    pub healthy_answers: &'a [AnswerSummary],
+    /// Where each client's requests go at the start: its connection's endpoint, else its
+    /// cached answer's first address, else its question's.
+    pub client_endpoints: &'a [u32],
     /// First client of each group; a group's clients are contiguous.
     pub group_start: &'a [u32],
 }
@@ -138,14 +148,20 @@ pub enum Observation<'a> {
     },
     CheckerFlip(CheckerFlip),
     Transition(Transition),
-    AnswerChange(AnswerChange),
+    AnswerChange {
+        change: AnswerChange,
+        answer: &'a AnswerSummary,
+        previous: &'a AnswerSummary,
+    },
     /// Clients asked their resolvers, `count` times.
     Resolved {
         at_us: SimTime,
         count: u64,
     },
     /// One request, simulated on its own. `at_fault` lists the episodes its destination is
-    /// inside (non-empty: the request is misrouted).
+    /// inside (non-empty: the request is misrouted). A client trying the next address after
+    /// a failed connection reaches `endpoint` `delay_us` late, having passed the addresses
+    /// of the episodes `passed`.
     Request {
         at_us: SimTime,
         client: u32,
@@ -153,6 +169,8 @@ pub enum Observation<'a> {
         endpoint: u32,
         failed: bool,
         at_fault: &'a [u32],
+        delay_us: SimDuration,
+        passed: &'a [u32],
     },
     /// Requests counted in bulk, their counts drawn.
     Batch {

@@ -5,12 +5,14 @@
 //! No files, no terminal: the caller decides what to do with the `Report`.
 
 use crate::metrics::Recorder;
+use crate::model::answers::names_when_healthy;
 use crate::model::{self, RunError, RunOptions};
 use crate::report::{
-    self, CheckSettings, GroupSettings, PoolSettings, RecordSettings, Report, RunResult, Settings, Trace,
+    self, CheckSettings, GroupSettings, MemberSettings, PairSettings, PoolSettings, RecordSettings, Report, RunResult,
+    SetSettings, Settings, Trace,
 };
 use crate::scenario::config::{
-    ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, PoolConfig, RecordConfig,
+    ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, MemberValue, Policy, PoolConfig,
 };
 use crate::scenario::values::Dist;
 use crate::time::{format_duration, to_seconds};
@@ -100,7 +102,7 @@ fn settings(c: &Config) -> Settings {
         health_checks: c.health_checks.iter().map(|h| check_settings(c, h)).collect(),
         name_servers: c.name_server_count,
         propagation_delay: describe_dist(&c.propagation_delay),
-        records: c.records.iter().map(|r| record_settings(c, r)).collect(),
+        records: (0..c.records.len() as u32).map(|r| record_settings(c, r)).collect(),
         resolver_pools: c.pools.iter().map(pool_settings).collect(),
         client_groups: c.groups.iter().map(|g| group_settings(c, g)).collect(),
         timeline_bucket_s: to_seconds(c.timeline_bucket_us),
@@ -125,18 +127,52 @@ fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
     }
 }
 
-/// A failover record as the report shows it.
-fn record_settings(c: &Config, r: &RecordConfig) -> RecordSettings {
+/// A record set as the report shows it: a failover pair of plain records as reports have
+/// always shown one, any other set with its policy and records.
+fn record_settings(c: &Config, record: u32) -> RecordSettings {
+    let r = &c.records[record as usize];
     let endpoint = |e: u32| c.endpoints[e as usize].id.clone();
     let check = |h: Option<u32>| h.map(|h| c.health_checks[h as usize].id.clone());
-    RecordSettings {
-        name: r.name.clone(),
-        ttl_s: to_seconds(r.ttl_us),
-        primary: endpoint(r.primary.endpoint),
-        primary_health_check: check(r.primary.health_check),
-        secondary: endpoint(r.secondary.endpoint),
-        secondary_health_check: check(r.secondary.health_check),
+    if r.policy == Policy::Failover
+        && let (Some(primary), Some(secondary)) = (r.members[0].endpoint(), r.members[1].endpoint())
+    {
+        return RecordSettings::Pair(PairSettings {
+            name: r.name.clone(),
+            ttl_s: to_seconds(r.ttl_us),
+            primary: endpoint(primary),
+            primary_health_check: check(r.members[0].health_check),
+            secondary: endpoint(secondary),
+            secondary_health_check: check(r.members[1].health_check),
+        });
     }
+    let own_addresses = r.members.iter().any(|m| matches!(m.value, MemberValue::Endpoints(_)));
+    RecordSettings::Set(SetSettings {
+        name: r.name.clone(),
+        ttl_s: own_addresses.then(|| to_seconds(r.ttl_us)),
+        policy: r.policy.name().into(),
+        records: r
+            .members
+            .iter()
+            .map(|m| {
+                let (endpoints, alias, evaluate_target_health) = match &m.value {
+                    MemberValue::Endpoints(list) => (list.iter().map(|&e| endpoint(e)).collect(), None, false),
+                    MemberValue::Alias { record, evaluate_target_health } => {
+                        (Vec::new(), Some(c.records[*record as usize].name.clone()), *evaluate_target_health)
+                    }
+                };
+                MemberSettings {
+                    id: m.id.clone(),
+                    endpoints,
+                    alias,
+                    evaluate_target_health,
+                    health_check: check(m.health_check),
+                    weight: (r.policy == Policy::Weighted).then_some(m.weight),
+                    region: m.region.map(|i| c.latency_regions[i as usize].clone()),
+                }
+            })
+            .collect(),
+        answers_when_healthy: names_when_healthy(c, record).into_iter().map(endpoint).collect(),
+    })
 }
 
 /// A resolver pool as the report shows it.

@@ -1,10 +1,10 @@
 //! The status and answer histories of a run, and the post-run questions asked of them:
 //! when a fault was detected and recovered from, when name servers switched away and back,
 //! which unhealthy transitions were false failovers, and how long name servers answered
-//! away from a healthy primary (docs/model.md §7).
+//! away from what they answer when all is well (docs/model.md §7).
 
 use super::episodes::Closed;
-use crate::observe::{ANY_ENDPOINT, AnswerChange, Episode, Start, Transition};
+use crate::observe::{AnswerChange, AnswerSummary, Episode, Start, Transition};
 use crate::report::EpisodeResult;
 use crate::scenario::FaultKind;
 use crate::scenario::config::Config;
@@ -16,11 +16,23 @@ pub struct History {
     /// Every change of a check's reported status, in order; `AnswerChange::transition`
     /// indexes it.
     pub transitions: Vec<Transition>,
-    /// Answer changes of each (name server, record), in time order.
-    answers: Vec<Vec<AnswerChange>>,
+    /// Answer changes of each (name server, question), in time order.
+    answers: Vec<Vec<Change>>,
     initial_health: Vec<bool>,
-    initial_answers: Vec<u32>,
-    record_count: usize,
+    /// The endpoints each question's answer names at the start.
+    initial_names: Vec<Vec<u32>>,
+    /// The endpoints each question's answer names while every check is healthy.
+    healthy_names: Vec<Vec<u32>>,
+    question_count: usize,
+}
+
+/// A change of one name server's answer to one question: when, why, and which endpoints the
+/// new answer names.
+#[derive(Clone, Debug)]
+struct Change {
+    at_us: SimTime,
+    transition: u32,
+    names: Vec<u32>,
 }
 
 /// When the health check saw an episode: detection and recovery (engine times), and until
@@ -41,19 +53,25 @@ struct DnsTimes {
 
 impl History {
     pub fn new(config: &Config, start: &Start<'_>) -> Self {
-        let record_count = config.records.len();
+        let question_count = config.questions.len();
         History {
             episodes: start.episodes.to_vec(),
             transitions: Vec::new(),
-            answers: vec![Vec::new(); config.name_server_count as usize * record_count],
+            answers: vec![Vec::new(); config.name_server_count as usize * question_count],
             initial_health: start.check_healthy.to_vec(),
-            initial_answers: start.record_answers.to_vec(),
-            record_count,
+            initial_names: start.answers.iter().map(|a| a.names.clone()).collect(),
+            healthy_names: start.healthy_answers.iter().map(|a| a.names.clone()).collect(),
+            question_count,
         }
     }
 
-    pub fn answer_changed(&mut self, change: AnswerChange) {
-        self.answers[change.name_server as usize * self.record_count + change.record as usize].push(change);
+    pub fn answer_changed(&mut self, change: AnswerChange, answer: &AnswerSummary) {
+        let slot = change.name_server as usize * self.question_count + change.question as usize;
+        self.answers[slot].push(Change {
+            at_us: change.at_us,
+            transition: change.transition,
+            names: answer.names.clone(),
+        });
     }
 
     pub fn transitions_of(&self, check: u32) -> impl Iterator<Item = &Transition> + '_ {
@@ -95,27 +113,30 @@ impl History {
             .map_or(self.initial_health[check as usize], |t| t.healthy)
     }
 
-    fn answer_before(&self, ns: usize, record: usize, at_us: SimTime) -> u32 {
-        self.answers[ns * self.record_count + record]
+    /// The endpoints a name server's answer to a question named just before `at_us`.
+    fn names_before(&self, ns: usize, question: usize, at_us: SimTime) -> &[u32] {
+        self.answers[ns * self.question_count + question]
             .iter()
             .take_while(|c| c.at_us < at_us)
             .last()
-            .map_or(self.initial_answers[record], |c| c.endpoint)
+            .map_or(&self.initial_names[question], |c| &c.names)
     }
 
-    /// Mean over name servers of the time spent answering away from a record's primary
-    /// after a false failover, until the primary is answered again or a real episode on it
-    /// starts, summed over records.
+    /// Mean over name servers of the time spent answering away from what a question is
+    /// answered when all is well (some endpoint of that answer no longer named) after a
+    /// false failover, until it is answered again or a real episode on one of its endpoints
+    /// starts, summed over questions. For a failover pair: away from its primary.
     pub fn false_failover_s(&self, config: &Config) -> f64 {
         let mut total_us = 0u64;
         for (slot, changes) in self.answers.iter().enumerate() {
-            let record = &config.records[slot % self.record_count];
-            let primary = record.primary.endpoint;
+            let healthy = &self.healthy_names[slot % self.question_count];
+            let away = |names: &[u32]| healthy.iter().any(|e| !names.contains(e));
             let mut away_since: Option<SimTime> = None;
             let mut close = |from_us: SimTime, to_us: SimTime| {
-                // Time inside an episode of the primary is a real failover, not a false one.
+                // Time inside an episode of a healthy answer's endpoint is a real failover, not
+                // a false one.
                 let mut until_us = to_us;
-                for e in self.episodes.iter().filter(|e| e.endpoint == primary && e.end_us > from_us) {
+                for e in self.episodes.iter().filter(|e| healthy.contains(&e.endpoint) && e.end_us > from_us) {
                     until_us = until_us.min(e.start_us.max(from_us));
                 }
                 let from_us = from_us.max(config.warmup_us);
@@ -123,7 +144,7 @@ impl History {
             };
             for change in changes {
                 // An answer at random sends part of the traffic to the primary: not away.
-                if change.endpoint == primary || change.endpoint == ANY_ENDPOINT {
+                if !away(&change.names) {
                     if let Some(since) = away_since.take() {
                         close(since, change.at_us);
                     }
@@ -206,17 +227,18 @@ impl History {
         CheckTimes { check: Some(c), detection_us, recovery_us, attributed_end_us }
     }
 
-    /// The first and last name server to stop answering the endpoint (for every record
-    /// naming it), and the last to answer it again after the end — over the name servers
-    /// this episode moved away, and only for an endpoint that is some record's primary:
-    /// Route 53 fails back only to a primary.
+    /// The first and last name server to stop answering the endpoint (for every question
+    /// whose answers can name it), and the last to answer it again after the end — over the
+    /// name servers this episode moved away, and only for an endpoint answered when all is
+    /// well: Route 53 fails back only to a primary.
     fn dns_times(&self, config: &Config, e: &Episode, attributed_end_us: SimTime) -> DnsTimes {
-        let records: Vec<usize> =
-            (0..self.record_count).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
+        let questions: Vec<usize> = (0..self.question_count)
+            .filter(|&q| config.question_tree(q as u32).endpoints.contains(&e.endpoint))
+            .collect();
         let mut switches = Vec::new();
         let mut failbacks = Vec::new();
         for ns in 0..config.name_server_count as usize {
-            let (switch, failback) = self.name_server_episode(ns, &records, e, attributed_end_us);
+            let (switch, failback) = self.name_server_episode(ns, &questions, e, attributed_end_us);
             if switch.is_some_and(|t| t > e.start_us) {
                 failbacks.push(failback);
             }
@@ -225,7 +247,7 @@ impl History {
         let switch_first_us = switches.iter().flatten().min().copied();
         let switch_last_us =
             if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
-        let is_primary = config.records.iter().any(|r| r.primary.endpoint == e.endpoint);
+        let is_primary = self.healthy_names.iter().any(|names| names.contains(&e.endpoint));
         let failback_last_us = if is_primary && !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
             failbacks.iter().flatten().max().copied()
         } else {
@@ -234,37 +256,37 @@ impl History {
         DnsTimes { switch_first_us, switch_last_us, failback_last_us }
     }
 
-    /// When one name server stopped answering the episode's endpoint for every record that
-    /// names it (the start itself if it already had), counting only a switch caused by a
-    /// status change attributed to the episode; and when, at or after the episode's end, it
-    /// answered the endpoint again.
+    /// When one name server stopped answering the episode's endpoint to every question
+    /// whose answers can name it (the start itself if it already had), counting only a
+    /// switch caused by a status change attributed to the episode; and when, at or after the
+    /// episode's end, it answered the endpoint again.
     fn name_server_episode(
         &self,
         ns: usize,
-        records: &[usize],
+        questions: &[usize],
         e: &Episode,
         attributed_end_us: SimTime,
     ) -> (Option<SimTime>, Option<SimTime>) {
-        if records.is_empty() {
+        if questions.is_empty() {
             return (None, None);
         }
-        let at_start: Vec<u32> = records.iter().map(|&r| self.answer_before(ns, r, e.start_us)).collect();
-        let mut changes: Vec<(usize, AnswerChange)> = records
+        let at_start: Vec<&[u32]> = questions.iter().map(|&q| self.names_before(ns, q, e.start_us)).collect();
+        let mut changes: Vec<(usize, &Change)> = questions
             .iter()
             .enumerate()
-            .flat_map(|(k, &r)| self.answers[ns * self.record_count + r].iter().map(move |c| (k, *c)))
+            .flat_map(|(k, &q)| self.answers[ns * self.question_count + q].iter().map(move |c| (k, c)))
             .filter(|(_, c)| c.at_us >= e.start_us)
             .collect();
         changes.sort_by_key(|(_, c)| c.at_us);
         // An answer at random still sends part of the traffic to the endpoint: not away.
-        let away = |answers: &[u32]| answers.iter().all(|&a| a != e.endpoint && a != ANY_ENDPOINT);
+        let away = |answers: &[&[u32]]| answers.iter().all(|names| !names.contains(&e.endpoint));
 
         let switch_us = if away(&at_start) {
             Some(e.start_us)
         } else {
             let mut answers = at_start.clone();
             let first_away = changes.iter().find(|(k, c)| {
-                answers[*k] = c.endpoint;
+                answers[*k] = &c.names;
                 away(&answers)
             });
             first_away
@@ -277,14 +299,14 @@ impl History {
         let mut answers = at_start;
         let mut later = changes.iter().peekable();
         while let Some((k, c)) = later.next_if(|(_, c)| c.at_us <= e.end_us) {
-            answers[*k] = c.endpoint;
+            answers[*k] = &c.names;
         }
         let failback_us = if !away(&answers) {
             Some(e.end_us)
         } else {
             later
                 .find(|(k, c)| {
-                    answers[*k] = c.endpoint;
+                    answers[*k] = &c.names;
                     !away(&answers)
                 })
                 .map(|(_, c)| c.at_us)

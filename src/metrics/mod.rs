@@ -226,14 +226,14 @@ impl Observer for Recorder<'_> {
                 }
                 self.history.transitions.push(t);
             }
-            Observation::AnswerChange(change) => {
+            Observation::AnswerChange { change, answer, previous: _ } => {
                 if let Some(timeline) = self.timeline() {
-                    timeline.answer_changed(change.record, change.previous_endpoint, change.endpoint);
+                    timeline.answer_changed(change.name_server, change.question, answer);
                 }
-                self.history.answer_changed(change);
+                self.history.answer_changed(change, answer);
             }
             Observation::Resolved { at_us, count } => self.queries(at_us, count, Queries::Resolver),
-            Observation::Request { at_us, client, group, endpoint, failed, at_fault } => {
+            Observation::Request { at_us, client, group, endpoint, failed, at_fault, .. } => {
                 self.request(at_us, client, group, endpoint, failed, at_fault)
             }
             Observation::Batch { batch, at_fault } => self.batch(&batch, at_fault),
@@ -322,7 +322,7 @@ mod tests {
     //! one health check with one checker, two name servers, three clients, no warm-up, and
     //! one outage of the primary from 600 s to 1200 s.
     use super::*;
-    use crate::observe::{AnswerChange, CheckerFlip, Episode, Start, Transition};
+    use crate::observe::{AnswerChange, AnswerSummary, CheckerFlip, Episode, Start, Transition};
     use crate::scenario::FaultKind;
     use crate::scenario::config::{build, parse};
     use crate::time::US_PER_S;
@@ -374,7 +374,9 @@ mod tests {
             checkers: &checkers,
             check_healthy: &[true],
             checkers_healthy: &[1],
-            record_answers: &[PRIMARY],
+            answers: &[only(PRIMARY).clone()],
+            healthy_answers: &[only(PRIMARY).clone()],
+            client_endpoints: &[PRIMARY; 3],
             group_start: &[0],
         }));
         for &o in observations {
@@ -388,23 +390,25 @@ mod tests {
         Observation::Transition(Transition { at_us: s(at), check: 0, healthy })
     }
 
+    /// The summary of an answer naming one endpoint.
+    fn only(endpoint: u32) -> &'static AnswerSummary {
+        Box::leak(Box::new(AnswerSummary { shares: vec![(endpoint, 1.0)], names: vec![endpoint] }))
+    }
+
     fn answer(at: u64, name_server: u32, endpoint: u32, transition: u32) -> Observation<'static> {
         let previous_endpoint = if endpoint == PRIMARY { SECONDARY } else { PRIMARY };
-        Observation::AnswerChange(AnswerChange {
-            at_us: s(at),
-            name_server,
-            record: 0,
-            endpoint,
-            previous_endpoint,
-            transition,
-        })
+        Observation::AnswerChange {
+            change: AnswerChange { at_us: s(at), name_server, question: 0, transition },
+            answer: only(endpoint),
+            previous: only(previous_endpoint),
+        }
     }
 
     const AT_FAULT: &[u32] = &[0];
 
     fn request(at: u64, client: u32, endpoint: u32, failed: bool) -> Observation<'static> {
         let at_fault = if endpoint == PRIMARY && (600..1200).contains(&at) { AT_FAULT } else { &[] };
-        Observation::Request { at_us: s(at), client, group: 0, endpoint, failed, at_fault }
+        Observation::Request { at_us: s(at), client, group: 0, endpoint, failed, at_fault, delay_us: 0, passed: &[] }
     }
 
     /// The outage detected at 695 s, name servers switching at 695 s and 700 s, back at
@@ -449,7 +453,7 @@ mod tests {
         // Until every name server has switched there is no last switch.
         let partial: Vec<_> = failover()
             .into_iter()
-            .filter(|o| !matches!(o, Observation::AnswerChange(c) if c.name_server == 1))
+            .filter(|o| !matches!(o, Observation::AnswerChange { change, .. } if change.name_server == 1))
             .collect();
         let e = &run(&config(), &partial).episodes[0];
         assert_eq!((e.dns_switch_first_s, e.dns_switch_last_s), (Some(95.0), None));

@@ -6,7 +6,7 @@
 //! observation before its end, taken when the first observation at or after its end
 //! arrives (or when the run finishes).
 
-use crate::observe::{ANY_ENDPOINT, CheckerId, Start};
+use crate::observe::{AnswerSummary, CheckerId, Start};
 use crate::report::TimelineRow;
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
@@ -22,12 +22,9 @@ pub struct Timeline {
     /// Where each client's latest requests went.
     last_endpoint: Vec<u32>,
     clients_on: Vec<u64>,
-    /// (name server, record) answers naming each endpoint, in halves: an answer at random
-    /// between a record's two endpoints counts one half for each.
-    name_servers_on: Vec<u64>,
-    name_server_slots: u64,
-    /// Each record's (primary, secondary), to split an answer at random.
-    targets: Vec<(u32, u32)>,
+    /// The shares of each (name server, question) answer, per first address.
+    answer_shares: Vec<Vec<(u32, f64)>>,
+    question_count: usize,
     check_healthy: Vec<bool>,
     checkers_healthy: Vec<u32>,
     checker_counts: Vec<u32>,
@@ -45,26 +42,13 @@ impl Timeline {
                 ..TimelineRow::default()
             })
             .collect();
-        let targets: Vec<(u32, u32)> =
-            config.records.iter().map(|r| (r.primary.endpoint, r.secondary.endpoint)).collect();
-        // Every client starts heading to its record's answer, which its cache holds (the
-        // primary for an answer at random).
-        let mut last_endpoint = Vec::with_capacity(config.client_count() as usize);
-        for g in &config.groups {
-            let answer = match start.record_answers[g.record as usize] {
-                ANY_ENDPOINT => targets[g.record as usize].0,
-                answer => answer,
-            };
-            last_endpoint.extend(std::iter::repeat_n(answer, g.count as usize));
-        }
+        let last_endpoint = start.client_endpoints.to_vec();
         let mut clients_on = vec![0; endpoint_count];
         for &e in &last_endpoint {
             clients_on[e as usize] += 1;
         }
-        let mut name_servers_on = vec![0; endpoint_count];
-        for (record, &answer) in start.record_answers.iter().enumerate() {
-            add_answer(&mut name_servers_on, targets[record], answer, 2 * u64::from(config.name_server_count));
-        }
+        let answer_shares: Vec<Vec<(u32, f64)>> =
+            (0..config.name_server_count).flat_map(|_| start.answers.iter().map(|a| a.shares.clone())).collect();
         Timeline {
             from_us: config.warmup_us,
             end_us: config.end_us(),
@@ -75,9 +59,8 @@ impl Timeline {
             filled: 0,
             last_endpoint,
             clients_on,
-            name_servers_on,
-            name_server_slots: 2 * u64::from(config.name_server_count) * config.records.len() as u64,
-            targets,
+            answer_shares,
+            question_count: config.questions.len(),
             check_healthy: start.check_healthy.to_vec(),
             checkers_healthy: start.checkers_healthy.to_vec(),
             checker_counts: config.health_checks.iter().map(|hc| hc.checker_count()).collect(),
@@ -114,10 +97,9 @@ impl Timeline {
         }
     }
 
-    pub fn answer_changed(&mut self, record: u32, previous_endpoint: u32, endpoint: u32) {
-        let targets = self.targets[record as usize];
-        remove_answer(&mut self.name_servers_on, targets, previous_endpoint);
-        add_answer(&mut self.name_servers_on, targets, endpoint, 2);
+    pub fn answer_changed(&mut self, name_server: u32, question: u32, answer: &AnswerSummary) {
+        let slot = name_server as usize * self.question_count + question as usize;
+        self.answer_shares[slot].clone_from(&answer.shares);
     }
 
     pub fn checker_flipped(&mut self, checker: u32, healthy: bool) {
@@ -136,11 +118,14 @@ impl Timeline {
     /// Snapshots the gauges into every bucket that ended at or before `now_us`.
     pub fn advance(&mut self, now_us: SimTime) {
         let clients = self.last_endpoint.len().max(1) as f64;
+        let mut name_servers_share = Vec::new();
         while self.filled < self.rows.len() && now_us >= self.next_boundary_us.min(self.end_us) {
+            if name_servers_share.is_empty() {
+                name_servers_share = self.name_servers_share();
+            }
             let row = &mut self.rows[self.filled];
             row.clients_share = self.clients_on.iter().map(|&n| n as f64 / clients).collect();
-            row.name_servers_share =
-                self.name_servers_on.iter().map(|&n| n as f64 / self.name_server_slots as f64).collect();
+            row.name_servers_share = name_servers_share.clone();
             row.check_healthy = self.check_healthy.clone();
             row.checkers_healthy_share = self
                 .checker_counts
@@ -154,29 +139,21 @@ impl Timeline {
         }
     }
 
+    /// The share of name-server answers (over name servers, questions and draws) whose first
+    /// address is each endpoint.
+    fn name_servers_share(&self) -> Vec<f64> {
+        let mut sums = vec![0.0; self.endpoint_count];
+        for shares in &self.answer_shares {
+            for &(e, share) in shares {
+                sums[e as usize] += share;
+            }
+        }
+        let slots = self.answer_shares.len().max(1) as f64;
+        sums.into_iter().map(|s| s / slots).collect()
+    }
+
     pub fn finish(mut self) -> Vec<TimelineRow> {
         self.advance(self.end_us);
         self.rows
-    }
-}
-
-/// Adds `halves` of an answer to the per-endpoint tally: all to its endpoint, or half to
-/// each of the record's targets for an answer at random.
-fn add_answer(tally: &mut [u64], (primary, secondary): (u32, u32), answer: u32, halves: u64) {
-    if answer == ANY_ENDPOINT {
-        tally[primary as usize] += halves / 2;
-        tally[secondary as usize] += halves / 2;
-    } else {
-        tally[answer as usize] += halves;
-    }
-}
-
-/// Takes one name server's answer (two halves) off the tally.
-fn remove_answer(tally: &mut [u64], (primary, secondary): (u32, u32), answer: u32) {
-    if answer == ANY_ENDPOINT {
-        tally[primary as usize] -= 1;
-        tally[secondary as usize] -= 1;
-    } else {
-        tally[answer as usize] -= 2;
     }
 }

@@ -89,7 +89,8 @@ fn idle_negligible(config: &Config, g: &GroupConfig) -> bool {
 }
 
 pub fn kind(config: &Config, g: &GroupConfig, caching_resolver: bool, exact_requests: bool) -> Kind {
-    if exact_requests || g.requests_per_s <= 0.0 {
+    // A client holding several addresses picks one request by request: simulated per request.
+    if exact_requests || g.requests_per_s <= 0.0 || config.records[g.record as usize].tree.several_addresses {
         return Kind::Exact;
     }
     match (g.connection, g.cache) {
@@ -169,15 +170,15 @@ impl<O: Observer> World<'_, O> {
             }
             if at_us < cl.state[c].cache_expires_us {
                 let class = if g.reresolve_on_failure { Class::All } else { Class::Successes };
-                return (class, cl.state[c].cache_expires_us, cl.state[c].cache_endpoint);
+                return (class, cl.state[c].cache_expires_us, cl.state[c].cache_answer);
             }
-            return (Class::All, at_us, cl.state[c].cache_endpoint);
+            return (Class::All, at_us, cl.state[c].cache_answer);
         }
         if at_us < cl.state[c].cache_expires_us {
             let class = if g.reresolve_on_failure { Class::Failures } else { Class::Nothing };
-            return (class, cl.state[c].cache_expires_us, cl.state[c].cache_endpoint);
+            return (class, cl.state[c].cache_expires_us, cl.state[c].cache_answer);
         }
-        (Class::All, at_us, cl.state[c].cache_endpoint)
+        (Class::All, at_us, cl.state[c].cache_answer)
     }
 
     /// Schedules a Wake client's next interesting request after `now_us`.
@@ -234,7 +235,7 @@ impl<O: Observer> World<'_, O> {
             Kind::ResolverPool => {
                 let slot = self.resolvers.slot(
                     self.clients.state[ci].resolver,
-                    self.config.groups[self.clients.state[ci].group as usize].record,
+                    self.config.groups[self.clients.state[ci].group as usize].question,
                 );
                 let (destination, refreshable_us) = self.resolvers.entry_view(self.config, slot);
                 self.batches(
@@ -327,23 +328,20 @@ impl<O: Observer> World<'_, O> {
     }
 
     /// A forwarded client: each request asks a random name server, so its requests split
-    /// over the record's endpoints by the share of name servers answering each; the shares
-    /// change only when an answer does.
+    /// over the endpoints of its record's tree by the share of answers naming each first;
+    /// the shares change only when an answer does.
     fn account_forwarded(&mut self, c: u32, from_us: SimTime, to_us: SimTime) {
-        let record_index = self.config.groups[self.clients.state[c as usize].group as usize].record;
-        let record = &self.config.records[record_index as usize];
-        let (primary, secondary) = (record.primary.endpoint, record.secondary.endpoint);
-        let name_servers = f64::from(self.config.name_server_count);
-        let history = &self.answer_shares[record_index as usize];
+        let question = self.config.groups[self.clients.state[c as usize].group as usize].question;
+        let endpoints = &self.config.question_tree(question).endpoints;
+        let history = &self.answer_shares[question as usize];
         let first = history.partition_point(|&(t, _)| t <= from_us).saturating_sub(1);
-        let spans: Vec<(SimTime, u32)> = history[first..].iter().copied().take_while(|&(t, _)| t < to_us).collect();
-        for (k, &(start_us, count)) in spans.iter().enumerate() {
-            let a = start_us.max(from_us);
-            let b = spans.get(k + 1).map_or(to_us, |&(t, _)| t);
-            let on_primary = f64::from(count) / (2.0 * name_servers);
-            self.batches(c, a, b, primary, on_primary, Class::Nothing, Queries::NameServer);
-            if secondary != primary {
-                self.batches(c, a, b, secondary, 1.0 - on_primary, Class::Nothing, Queries::NameServer);
+        let spans: Vec<(SimTime, Vec<f64>)> =
+            history[first..].iter().take_while(|&&(t, _)| t < to_us).cloned().collect();
+        for (k, (start_us, shares)) in spans.iter().enumerate() {
+            let a = (*start_us).max(from_us);
+            let b = spans.get(k + 1).map_or(to_us, |(t, _)| *t);
+            for (&endpoint, &share) in endpoints.iter().zip(shares) {
+                self.batches(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer);
             }
         }
     }
@@ -365,7 +363,7 @@ impl<O: Observer> World<'_, O> {
         for &c in &members {
             let from_us = self.clients.state[c as usize].since_us;
             let to_us = refreshed.refreshable_from_before.min(now_us);
-            self.batches(c, from_us, to_us, refreshed.endpoint_before, 1.0, Class::Nothing, Queries::Resolver);
+            self.batches(c, from_us, to_us, refreshed.answer_before, 1.0, Class::Nothing, Queries::Resolver);
             self.clients.state[c as usize].since_us = now_us;
         }
         self.pools.members[slot] = members;

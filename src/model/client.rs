@@ -5,9 +5,11 @@
 //! request goes. Not what a request to an endpoint *does* (endpoint.rs) nor what it counts
 //! for (the metrics).
 
-use super::dns::NameServers;
+use super::dns::{NameServers, StartAnswers};
+use super::endpoint::EndpointModel;
 use super::resolver::{Resolvers, stationary_remaining_us};
 use crate::rng::{self, Stream, exponential_us, unit};
+use crate::scenario::FailMode;
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
 use crate::time::{SimDuration, SimTime, US_PER_S};
 use rand::Rng;
@@ -58,7 +60,9 @@ pub struct ClientState {
     pub(super) conn_life_deadline_us: SimTime,
     /// Aggregated mode: requests are counted up to here.
     pub(super) since_us: SimTime,
-    pub(super) cache_endpoint: u32,
+    /// The cached answer's number: its endpoint when it holds one address, as every answer
+    /// an aggregated client holds does.
+    pub(super) cache_answer: u32,
     pub(super) conn_endpoint: u32,
     pub resolver: u32,
     pub group: u16,
@@ -98,7 +102,7 @@ impl Clients {
             rngs: config.groups.iter().map(|g| rng::stream(run_seed, &format!("clients/{}", g.id))).collect(),
             group_start: Vec::with_capacity(config.groups.len()),
         };
-        let mut query_rate = vec![0.0; config.resolver_count() as usize * config.records.len()];
+        let mut query_rate = vec![0.0; config.resolver_count() as usize * config.questions.len()];
         for (gi, g) in config.groups.iter().enumerate() {
             clients.group_start.push(clients.state.len() as u32);
             let rng = &mut clients.rngs[gi];
@@ -125,7 +129,7 @@ impl Clients {
                     conn_idle_deadline_us: 0,
                     conn_life_deadline_us: 0,
                     since_us: 0,
-                    cache_endpoint: NONE,
+                    cache_answer: NONE,
                     conn_endpoint: NONE,
                     resolver,
                     group: gi as u16,
@@ -133,21 +137,22 @@ impl Clients {
                     forced: Forced::Draw,
                 });
                 if q.is_finite() {
-                    query_rate[resolvers.slot(resolver, g.record)] += q;
+                    query_rate[resolvers.slot(resolver, g.question)] += q;
                 }
             }
         }
         (clients, query_rate)
     }
 
-    /// Steady start (docs/model.md §1.6): caches and connections in their stationary state, all holding
-    /// `answer(record)`, the answer before any fault. Returns each client's first request
-    /// time (memoryless, so simply an exponential draw).
+    /// Steady start (docs/model.md §1.6): caches and connections in their stationary state,
+    /// holding answers given before any fault — their resolver's entry, else one of
+    /// `answers`. Returns each client's first request time (memoryless, so simply an
+    /// exponential draw).
     pub fn settle(
         &mut self,
         config: &Config,
         resolvers: &Resolvers,
-        answer: impl Fn(u32) -> u32,
+        answers: &mut StartAnswers<'_>,
     ) -> Vec<Option<SimTime>> {
         let mut first = Vec::with_capacity(self.state.len());
         for c in 0..self.state.len() {
@@ -155,17 +160,22 @@ impl Clients {
             let g = &config.groups[gi];
             let rng = &mut self.rngs[gi];
             let lookup = lookup_rate_per_us(g);
-            let endpoint = answer(g.record);
+            let resolver = self.state[c].resolver;
+            let held = resolvers.held(resolver, g.question).filter(|_| resolvers.caches(config, resolver));
+            let (answer, answer_ttl_us) = match held {
+                Some((answer, _, ttl_us)) => (answer, ttl_us),
+                None => answers.answer(g.question),
+            };
             let expires_us = match g.cache {
                 ClientCache::None => 0,
                 ClientCache::Forever => SimTime::MAX,
                 ClientCache::Fixed { ttl_us } => stationary_remaining_us(rng, ttl_us, lookup),
                 ClientCache::Ttl { min_us, max_us } => {
-                    if resolvers.caches(config, self.state[c].resolver) {
+                    if resolvers.caches(config, resolver) {
                         // Clients that got the answer from their resolver's current entry share
                         // its expiry (clamped by their own limits).
-                        match resolvers.expiry(self.state[c].resolver, g.record) {
-                            Some((expires_us, ttl_us)) => {
+                        match held {
+                            Some((_, expires_us, ttl_us)) => {
                                 let since_us = exponential_us(rng, 1.0 / lookup);
                                 let age_us = ttl_us.saturating_sub(expires_us);
                                 if since_us <= age_us {
@@ -178,13 +188,12 @@ impl Clients {
                             None => 0,
                         }
                     } else {
-                        let ttl_us = config.records[g.record as usize].ttl_us.clamp(min_us, max_us);
-                        stationary_remaining_us(rng, ttl_us, lookup)
+                        stationary_remaining_us(rng, answer_ttl_us.clamp(min_us, max_us), lookup)
                     }
                 }
             };
             if expires_us > 0 {
-                self.state[c].cache_endpoint = endpoint;
+                self.state[c].cache_answer = answer;
                 self.state[c].cache_expires_us = expires_us;
             }
             if let Some(k) = g.connection {
@@ -193,7 +202,7 @@ impl Clients {
                 let since_us = exponential_us(rng, 1.0 / rate_per_us(g));
                 let age_draw = k.max_lifetime_us.map(|l| rng.next_u64() % l);
                 if since_us < k.idle_timeout_us {
-                    self.state[c].conn_endpoint = endpoint;
+                    self.state[c].conn_endpoint = answers.address(answer, g.random_address);
                     self.state[c].conn_idle_deadline_us = k.idle_timeout_us - since_us;
                     self.state[c].conn_life_deadline_us = match (k.max_lifetime_us, age_draw) {
                         (Some(l), Some(age)) => l.saturating_sub(age.max(since_us)).max(1),
@@ -204,6 +213,28 @@ impl Clients {
             first.push((g.requests_per_s > 0.0).then(|| exponential_us(rng, 1.0 / rate_per_us(g))));
         }
         first
+    }
+
+    /// Where each client's requests go after the steady start: its connection's endpoint,
+    /// else its cached answer's first address, else where its question's answer heads.
+    pub fn headings(
+        &self,
+        config: &Config,
+        first_address: impl Fn(u32) -> u32,
+        heading: impl Fn(u32) -> u32,
+    ) -> Vec<u32> {
+        self.state
+            .iter()
+            .map(|s| {
+                if s.conn_endpoint != NONE {
+                    s.conn_endpoint
+                } else if s.cache_answer != NONE {
+                    first_address(s.cache_answer)
+                } else {
+                    heading(config.groups[s.group as usize].question)
+                }
+            })
+            .collect()
     }
 
     /// Hints the processor to load a client's state soon.
@@ -228,14 +259,14 @@ impl Clients {
         now_us.saturating_add(exponential_us(&mut self.rngs[gi], 1.0 / rate_per_us(&config.groups[gi])))
     }
 
-    /// Where a request sent now goes: the open connection's endpoint, else the cached
-    /// answer, else a fresh answer from the resolver (which is then cached and, for pooled
-    /// clients, connected to).
+    /// Where a request sent now goes: the open connection's endpoint, else an address of
+    /// the cached answer, else of a fresh answer from the resolver (which is then cached).
+    /// Call `connect` with the address chosen (`address`) when no connection was open.
     pub fn route(
         &mut self,
         config: &Config,
         resolvers: &mut Resolvers,
-        ns: &NameServers,
+        ns: &mut NameServers,
         now_us: SimTime,
         c: u32,
     ) -> Route {
@@ -246,32 +277,78 @@ impl Clients {
             && now_us < self.state[c].conn_life_deadline_us
         {
             self.state[c].conn_idle_deadline_us = now_us + k.idle_timeout_us;
-            return Route { endpoint: self.state[c].conn_endpoint, resolved: false, refreshed: None };
-        }
-        let mut refreshed = None;
-        let (endpoint, resolved) = if now_us < self.state[c].cache_expires_us {
-            (self.state[c].cache_endpoint, false)
-        } else {
-            let answer = resolvers.query(config, ns, now_us, self.state[c].resolver, g.record);
-            refreshed = answer.refreshed;
-            let kept_us: Option<SimDuration> = match g.cache {
-                ClientCache::None => None,
-                ClientCache::Ttl { min_us, max_us } => Some(answer.ttl_us.clamp(min_us, max_us)),
-                ClientCache::Fixed { ttl_us } => Some(ttl_us),
-                ClientCache::Forever => Some(SimTime::MAX - now_us),
+            return Route {
+                connected: Some(self.state[c].conn_endpoint),
+                answer: NONE,
+                resolved: false,
+                refreshed: None,
             };
-            if let Some(kept_us) = kept_us {
-                self.state[c].cache_endpoint = answer.endpoint;
-                self.state[c].cache_expires_us = now_us.saturating_add(kept_us);
-            }
-            (answer.endpoint, true)
+        }
+        if now_us < self.state[c].cache_expires_us {
+            return Route { connected: None, answer: self.state[c].cache_answer, resolved: false, refreshed: None };
+        }
+        let answer = resolvers.query(config, ns, now_us, self.state[c].resolver, g.question);
+        let kept_us: Option<SimDuration> = match g.cache {
+            ClientCache::None => None,
+            ClientCache::Ttl { min_us, max_us } => Some(answer.ttl_us.clamp(min_us, max_us)),
+            ClientCache::Fixed { ttl_us } => Some(ttl_us),
+            ClientCache::Forever => Some(SimTime::MAX - now_us),
         };
-        if let Some(k) = g.connection {
+        if let Some(kept_us) = kept_us {
+            self.state[c].cache_answer = answer.answer;
+            self.state[c].cache_expires_us = now_us.saturating_add(kept_us);
+        }
+        Route { connected: None, answer: answer.answer, resolved: true, refreshed: answer.refreshed }
+    }
+
+    /// Which address of an answer a request goes to (docs/model.md §6.7): the first, or one
+    /// at random; with `on_connect_failure: next_address`, the next while connections fail —
+    /// at once after a refusal, after the connect timeout at a black hole. Returns the
+    /// endpoint reached and the time lost, adding the episodes of the addresses passed to
+    /// `passed`; when none connects, the request goes down with the address tried first.
+    #[allow(clippy::too_many_arguments)]
+    pub fn address(
+        &mut self,
+        config: &Config,
+        ns: &NameServers,
+        models: &[EndpointModel],
+        c: u32,
+        answer: u32,
+        now_us: SimTime,
+        passed: &mut Vec<u32>,
+    ) -> (u32, SimDuration) {
+        let addresses = ns.addresses(answer);
+        if let [one] = addresses {
+            return (*one, 0);
+        }
+        let gi = self.state[c as usize].group as usize;
+        let g = &config.groups[gi];
+        let start = if g.random_address { (self.rngs[gi].next_u64() % addresses.len() as u64) as usize } else { 0 };
+        let Some(timeout_us) = g.next_address_after_us else { return (addresses[start], 0) };
+        let mut delay_us = 0;
+        for k in 0..addresses.len() {
+            let endpoint = addresses[(start + k) % addresses.len()];
+            let segment = models[endpoint as usize].at(now_us + delay_us);
+            match segment.down {
+                None => return (endpoint, delay_us),
+                Some(FailMode::Refuse) => {}
+                Some(FailMode::Timeout) => delay_us += timeout_us,
+            }
+            passed.extend_from_slice(&segment.episodes);
+        }
+        passed.clear();
+        (addresses[start], 0)
+    }
+
+    /// A request without an open connection connects to `endpoint`: pooled clients keep the
+    /// connection.
+    pub fn connect(&mut self, config: &Config, c: u32, endpoint: u32, now_us: SimTime) {
+        let c = c as usize;
+        if let Some(k) = config.groups[self.state[c].group as usize].connection {
             self.state[c].conn_endpoint = endpoint;
             self.state[c].conn_idle_deadline_us = now_us + k.idle_timeout_us;
             self.state[c].conn_life_deadline_us = k.max_lifetime_us.map_or(SimTime::MAX, |l| now_us.saturating_add(l));
         }
-        Route { endpoint, resolved, refreshed }
     }
 
     /// A request failed: its connection closes, and with `on_failure: reresolve` the cached
@@ -286,7 +363,10 @@ impl Clients {
 }
 
 pub struct Route {
-    pub endpoint: u32,
+    /// The endpoint of the connection the request was sent on, if one was open.
+    pub connected: Option<u32>,
+    /// Else the answer whose addresses it goes to.
+    pub answer: u32,
     /// The client asked its resolver.
     pub resolved: bool,
     /// The resolver refreshed its entry for this query.

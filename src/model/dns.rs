@@ -9,11 +9,12 @@
 //! (a failover record consults its secondary's check only while its primary is unhealthy),
 //! for checks that expire unused (docs/model.md §3.11).
 
-use crate::observe::{ANY_ENDPOINT, AnswerChange, Transition};
+use super::answers::{AnswerTable, Choices, Evaluator};
+use crate::observe::{AnswerChange, AnswerSummary, Transition};
 use crate::rng::{self, Stream};
-use crate::scenario::config::{Config, RecordConfig};
+use crate::scenario::config::{Config, Question};
 use crate::scenario::values::Dist;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use rand::Rng;
 
 pub struct NameServers {
@@ -23,21 +24,32 @@ pub struct NameServers {
     views: Vec<bool>,
     /// One past the last transition applied, `[ns * check_count + check]` (0: none).
     applied: Vec<u32>,
-    /// What each name server answers for each record (its *slot*, `[ns * record_count +
-    /// record]`).
+    /// The choice each name server answers each question with (its *slot*, `[ns *
+    /// question_count + question]`).
     answers: Vec<u32>,
-    /// The answer its view of health gives now; differs from `answers` while a cache entry
+    /// The choice its view of health gives now; differs from `answers` while a cache entry
     /// still serves an older one.
     view_answers: Vec<u32>,
-    record_count: usize,
+    question_count: usize,
     rngs: Vec<Stream>,
-    /// Records whose answer depends on each check.
-    records_of_check: Vec<Vec<u32>>,
+    /// Questions whose answer depends on each check.
+    questions_of_check: Vec<Vec<u32>>,
     cache: Option<AnswerCache>,
     /// The checks each slot's answer consults now.
-    consulted: Vec<[Option<u32>; 2]>,
+    consulted: Vec<Vec<u32>>,
     /// How many slots consult each check.
     users: Vec<u32>,
+    table: AnswerTable,
+    choices: Choices,
+}
+
+/// A change of what a name server answers: the change as observed, and the choices before
+/// and after.
+#[derive(Clone, Copy, Debug)]
+pub struct Changed {
+    pub change: AnswerChange,
+    pub choice: u32,
+    pub previous: u32,
 }
 
 /// Answer caches: each slot's entries follow one another (the name server is queried all
@@ -52,50 +64,55 @@ struct AnswerCache {
     cause: Vec<u32>,
 }
 
-/// Route 53 failover: the primary while it is healthy or unchecked; else the secondary
-/// when it is healthy or unchecked; else (both unhealthy) the primary — or, with
-/// `when_all_unhealthy: random`, either at random query by query (`ANY_ENDPOINT`).
-pub fn failover_answer(record: &RecordConfig, healthy: impl Fn(u32) -> bool) -> u32 {
-    let up = |check: Option<u32>| check.is_none_or(&healthy);
-    if up(record.primary.health_check) {
-        record.primary.endpoint
-    } else if up(record.secondary.health_check) {
-        record.secondary.endpoint
-    } else if record.random_when_all_unhealthy {
-        ANY_ENDPOINT
-    } else {
-        record.primary.endpoint
-    }
-}
-
-/// The checks a failover record's answer consults: the primary's, and the secondary's
-/// only while the primary is unhealthy.
-fn consulted(record: &RecordConfig, healthy: impl Fn(u32) -> bool) -> [Option<u32>; 2] {
-    let primary_up = record.primary.health_check.is_none_or(&healthy);
-    [record.primary.health_check, record.secondary.health_check.filter(|_| !primary_up)]
+/// The choice a view of health gives a question (docs/model.md §4.3), interned, and the
+/// checks it consulted to get there, in the order it read them.
+fn evaluate(
+    config: &Config,
+    table: &mut AnswerTable,
+    choices: &mut Choices,
+    question: Question,
+    view: &[bool],
+) -> (u32, Vec<u32>) {
+    let mut consulted = Vec::new();
+    let healthy = |check: u32| {
+        if !consulted.contains(&check) {
+            consulted.push(check);
+        }
+        view[check as usize]
+    };
+    let choice = Evaluator { config, healthy }.choose(table, question.record, question.region);
+    (choices.intern(choice, table), consulted)
 }
 
 impl NameServers {
     pub fn new(config: &Config, run_seed: u64, initial_health: &[bool]) -> Self {
         let count = config.name_server_count as usize;
         let check_count = config.health_checks.len();
-        let records_of_check = (0..check_count as u32)
+        let questions_of_check = (0..check_count as u32)
             .map(|c| {
                 (0u32..)
-                    .zip(&config.records)
-                    .filter(|(_, r)| r.primary.health_check == Some(c) || r.secondary.health_check == Some(c))
+                    .zip(&config.questions)
+                    .filter(|(_, q)| {
+                        config.records[q.record as usize]
+                            .tree
+                            .records
+                            .iter()
+                            .any(|&r| config.records[r as usize].members.iter().any(|m| m.health_check == Some(c)))
+                    })
                     .map(|(i, _)| i)
                     .collect()
             })
             .collect();
-        let initial_answers: Vec<u32> =
-            config.records.iter().map(|r| failover_answer(r, |c| initial_health[c as usize])).collect();
-        let record_count = config.records.len();
+        let mut table = AnswerTable::new(config.endpoints.len());
+        let mut choices = Choices::default();
+        let (initial_answers, consulted): (Vec<u32>, Vec<Vec<u32>>) =
+            config.questions.iter().map(|&q| evaluate(config, &mut table, &mut choices, q, initial_health)).unzip();
+        let question_count = config.questions.len();
         let mut rngs: Vec<Stream> = (0..count).map(|i| rng::stream(run_seed, &format!("ns/{i}"))).collect();
         let cache = config.answer_cache.as_ref().map(|lifetime| {
-            let slots = count * record_count;
+            let slots = count * question_count;
             let phase_us = match lifetime {
-                Dist::Fixed(l) => (0..slots).map(|slot| rngs[slot / record_count].next_u64() % l).collect(),
+                Dist::Fixed(l) => (0..slots).map(|slot| rngs[slot / question_count].next_u64() % l).collect(),
                 _ => Vec::new(),
             };
             AnswerCache {
@@ -105,14 +122,9 @@ impl NameServers {
                 cause: vec![0; slots],
             }
         });
-        let consulted: Vec<[Option<u32>; 2]> = config
-            .records
-            .iter()
-            .map(|r| consulted(r, |c| initial_health[c as usize]))
-            .collect::<Vec<_>>()
-            .repeat(count);
+        let consulted: Vec<Vec<u32>> = (0..count).flat_map(|_| consulted.iter().cloned()).collect();
         let mut users = vec![0; check_count];
-        for &c in consulted.iter().flatten().flatten() {
+        for &c in consulted.iter().flatten() {
             users[c as usize] += 1;
         }
         NameServers {
@@ -122,12 +134,14 @@ impl NameServers {
             applied: vec![0; count * check_count],
             answers: initial_answers.repeat(count),
             view_answers: initial_answers.repeat(count),
-            record_count,
+            question_count,
             rngs,
-            records_of_check,
+            questions_of_check,
             cache,
             consulted,
             users,
+            table,
+            choices,
         }
     }
 
@@ -140,8 +154,57 @@ impl NameServers {
         self.count as u32
     }
 
-    pub fn answer(&self, name_server: u32, record: u32) -> u32 {
-        self.answers[name_server as usize * self.record_count + record as usize]
+    /// The choice a name server answers a question with.
+    pub fn answer(&self, name_server: u32, question: u32) -> u32 {
+        self.answers[name_server as usize * self.question_count + question as usize]
+    }
+
+    pub fn summary(&self, choice: u32) -> &AnswerSummary {
+        self.choices.summary(choice)
+    }
+
+    /// The addresses of an answer (an endpoint's number is the answer naming it alone).
+    pub fn addresses(&self, answer: u32) -> &[u32] {
+        self.table.addresses(answer)
+    }
+
+    /// Where a client holding no answer to the choice is counted as heading.
+    pub fn first_endpoint(&self, choice: u32) -> u32 {
+        self.choices.first_endpoint(choice, &self.table)
+    }
+
+    /// One query's answer from a name server: (answer, TTL). Draws from `rng` only when the
+    /// answer is drawn query by query.
+    #[inline]
+    pub fn draw(&mut self, name_server: u32, question: u32, rng: &mut Stream) -> (u32, SimDuration) {
+        let choice = self.answer(name_server, question);
+        self.choices.draw(choice, &mut self.table, rng)
+    }
+
+    /// The choice of every question while every check is healthy.
+    pub fn healthy_choices(&mut self, config: &Config) -> Vec<u32> {
+        let all = vec![true; self.check_count];
+        (config.questions.iter()).map(|&q| evaluate(config, &mut self.table, &mut self.choices, q, &all).0).collect()
+    }
+
+    /// The share of a question's queries (over name servers and draws) whose first address
+    /// is each endpoint of `endpoints`; the last gets what the others leave.
+    pub fn shares(&self, question: u32, endpoints: &[u32]) -> Vec<f64> {
+        let mut sums = vec![0.0; endpoints.len()];
+        for ns in 0..self.count {
+            let summary = self.choices.summary(self.answers[ns * self.question_count + question as usize]);
+            for &(e, share) in &summary.shares {
+                if let Some(k) = endpoints.iter().position(|&x| x == e) {
+                    sums[k] += share;
+                }
+            }
+        }
+        let name_servers = self.count as f64;
+        let mut shares: Vec<f64> = sums.iter().map(|s| s / name_servers).collect();
+        if let Some((last, others)) = shares.split_last_mut() {
+            *last = 1.0 - others.iter().sum::<f64>();
+        }
+        shares
     }
 
     /// When a status change reaches each name server: (name server, arrival time).
@@ -155,7 +218,7 @@ impl NameServers {
     }
 
     /// A status change reaches a name server: its view takes it, unless it is older than one
-    /// already applied (then false). Call `recompute` for the check's records next.
+    /// already applied (then false). Call `recompute` for the check's questions next.
     pub fn apply(&mut self, name_server: u32, id: u32, transition: Transition) -> bool {
         let check_slot = name_server as usize * self.check_count + transition.check as usize;
         if self.applied[check_slot] > id {
@@ -166,15 +229,17 @@ impl NameServers {
         true
     }
 
-    /// The checks that the answers of `check`'s records on this name server would consult
+    /// The checks that the answers of `check`'s questions on this name server would consult
     /// with its view now and that no name server consults yet: a check that expires unused
     /// must be registered anew before its answers are computed.
-    pub fn newly_consulted(&self, config: &Config, name_server: u32, check: u32) -> Vec<u32> {
+    pub fn newly_consulted(&mut self, config: &Config, name_server: u32, check: u32) -> Vec<u32> {
         let ns = name_server as usize;
         let view = &self.views[ns * self.check_count..(ns + 1) * self.check_count];
         let mut out = Vec::new();
-        for &record in &self.records_of_check[check as usize] {
-            for c in consulted(&config.records[record as usize], |c| view[c as usize]).into_iter().flatten() {
+        for &question in &self.questions_of_check[check as usize] {
+            let q = config.questions[question as usize];
+            let (_, consulted) = evaluate(config, &mut self.table, &mut self.choices, q, view);
+            for c in consulted {
                 if self.users[c as usize] == 0 && !out.contains(&c) {
                     out.push(c);
                 }
@@ -183,7 +248,7 @@ impl NameServers {
         out
     }
 
-    /// Recomputes the answers of the records of `checks` on one name server, after the
+    /// Recomputes the answers of the questions of `checks` on one name server, after the
     /// changes of its view (`cause` the transition behind them). Answers that change go to
     /// `changes`, answer-cache expiries to wait for (slot, time) to `expiries`, and checks
     /// that no name server consults any more to `unused`.
@@ -195,27 +260,27 @@ impl NameServers {
         name_server: u32,
         checks: &[u32],
         cause: u32,
-        changes: &mut Vec<AnswerChange>,
+        changes: &mut Vec<Changed>,
         expiries: &mut Vec<(u32, SimTime)>,
         unused: &mut Vec<u32>,
     ) {
         let ns = name_server as usize;
-        let mut records: Vec<u32> = checks.iter().flat_map(|&c| self.records_of_check[c as usize].clone()).collect();
-        records.sort_unstable();
-        records.dedup();
-        for record in records {
+        let mut questions: Vec<u32> =
+            checks.iter().flat_map(|&c| self.questions_of_check[c as usize].iter().copied()).collect();
+        questions.sort_unstable();
+        questions.dedup();
+        for question in questions {
             let view = &self.views[ns * self.check_count..(ns + 1) * self.check_count];
-            let r = &config.records[record as usize];
-            let endpoint = failover_answer(r, |c| view[c as usize]);
-            let now_consulted = consulted(r, |c| view[c as usize]);
-            let slot = ns * self.record_count + record as usize;
+            let q = config.questions[question as usize];
+            let (choice, now_consulted) = evaluate(config, &mut self.table, &mut self.choices, q, view);
+            let slot = ns * self.question_count + question as usize;
             self.track_use(slot, now_consulted, unused);
-            self.view_answers[slot] = endpoint;
+            self.view_answers[slot] = choice;
             match &mut self.cache {
                 None => self.serve(now_us, slot, cause, changes),
                 Some(cache) => {
                     cache.cause[slot] = cause;
-                    if self.answers[slot] != endpoint && cache.pending_until[slot].is_none() {
+                    if self.answers[slot] != choice && cache.pending_until[slot].is_none() {
                         let until_us = cache.expiry_after(slot, now_us, &mut self.rngs[ns]);
                         cache.pending_until[slot] = Some(until_us);
                         expiries.push((slot as u32, until_us));
@@ -227,15 +292,15 @@ impl NameServers {
 
     /// A slot now consults `now_consulted`: counts the checks' users, noting checks left
     /// unused.
-    fn track_use(&mut self, slot: usize, now_consulted: [Option<u32>; 2], unused: &mut Vec<u32>) {
+    fn track_use(&mut self, slot: usize, now_consulted: Vec<u32>, unused: &mut Vec<u32>) {
         let before = std::mem::replace(&mut self.consulted[slot], now_consulted);
-        for c in before.into_iter().flatten() {
+        for &c in &before {
             self.users[c as usize] -= 1;
         }
-        for c in now_consulted.into_iter().flatten() {
+        for &c in &self.consulted[slot] {
             self.users[c as usize] += 1;
         }
-        for c in before.into_iter().flatten() {
+        for c in before {
             if self.users[c as usize] == 0 && !unused.contains(&c) {
                 unused.push(c);
             }
@@ -243,7 +308,7 @@ impl NameServers {
     }
 
     /// The cache entry of `slot` expired: the answer its view gives is served from now on.
-    pub fn on_cache_expiry(&mut self, now_us: SimTime, slot: u32, changes: &mut Vec<AnswerChange>) {
+    pub fn on_cache_expiry(&mut self, now_us: SimTime, slot: u32, changes: &mut Vec<Changed>) {
         let cache = self.cache.as_mut().expect("only answer caches expire");
         cache.pending_until[slot as usize] = None;
         let cause = cache.cause[slot as usize];
@@ -251,20 +316,44 @@ impl NameServers {
     }
 
     /// Serves the view's answer for a slot, noting a change.
-    fn serve(&mut self, now_us: SimTime, slot: usize, transition: u32, changes: &mut Vec<AnswerChange>) {
-        let endpoint = self.view_answers[slot];
+    fn serve(&mut self, now_us: SimTime, slot: usize, transition: u32, changes: &mut Vec<Changed>) {
+        let choice = self.view_answers[slot];
         let answer = &mut self.answers[slot];
-        if *answer != endpoint {
-            let previous_endpoint = std::mem::replace(answer, endpoint);
-            changes.push(AnswerChange {
+        if *answer != choice {
+            let previous = std::mem::replace(answer, choice);
+            let change = AnswerChange {
                 at_us: now_us,
-                name_server: (slot / self.record_count) as u32,
-                record: (slot % self.record_count) as u32,
-                endpoint,
-                previous_endpoint,
+                name_server: (slot / self.question_count) as u32,
+                question: (slot % self.question_count) as u32,
                 transition,
-            });
+            };
+            changes.push(Changed { change, choice, previous });
         }
+    }
+}
+
+/// Answers given before any fault, for the steady start of resolver entries, client caches
+/// and connections: what name server 0 answers (every name server answers alike at the
+/// start), drawn from a stream of their own when answers are drawn query by query.
+pub struct StartAnswers<'n> {
+    name_servers: &'n mut NameServers,
+    rng: Stream,
+}
+
+impl<'n> StartAnswers<'n> {
+    pub fn new(name_servers: &'n mut NameServers, run_seed: u64) -> Self {
+        StartAnswers { name_servers, rng: rng::stream(run_seed, "start/answers") }
+    }
+
+    /// An answer to the question, and its TTL.
+    pub fn answer(&mut self, question: u32) -> (u32, SimDuration) {
+        self.name_servers.draw(0, question, &mut self.rng)
+    }
+
+    /// The address of an answer a new connection goes to: the first, or one at random.
+    pub fn address(&mut self, answer: u32, random: bool) -> u32 {
+        let addresses = self.name_servers.addresses(answer);
+        if random { addresses[(self.rng.next_u64() % addresses.len() as u64) as usize] } else { addresses[0] }
     }
 }
 
@@ -279,44 +368,5 @@ impl AnswerCache {
             }
             _ => now_us + self.lifetime.stationary_remaining(rng).max(1),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::config::TargetConfig;
-
-    fn record(primary_check: Option<u32>, secondary_check: Option<u32>) -> RecordConfig {
-        RecordConfig {
-            name: "r".into(),
-            ttl_us: 60_000_000,
-            primary: TargetConfig { endpoint: 10, health_check: primary_check },
-            secondary: TargetConfig { endpoint: 20, health_check: secondary_check },
-            random_when_all_unhealthy: false,
-        }
-    }
-
-    #[test]
-    fn route53_failover_rules() {
-        let both = record(Some(0), Some(1));
-        let health = |p: bool, s: bool| move |c: u32| if c == 0 { p } else { s };
-        assert_eq!(failover_answer(&both, health(true, true)), 10);
-        assert_eq!(failover_answer(&both, health(false, true)), 20);
-        assert_eq!(failover_answer(&both, health(true, false)), 10);
-        // Both unhealthy: Route 53 answers the primary; PowerDNS either, query by query.
-        assert_eq!(failover_answer(&both, health(false, false)), 10);
-        let random = RecordConfig { random_when_all_unhealthy: true, ..both.clone() };
-        assert_eq!(failover_answer(&random, health(false, false)), ANY_ENDPOINT);
-        assert_eq!(failover_answer(&random, health(false, true)), 20);
-        // The secondary's check is consulted only while the primary is unhealthy.
-        assert_eq!(consulted(&both, health(true, false)), [Some(0), None]);
-        assert_eq!(consulted(&both, health(false, false)), [Some(0), Some(1)]);
-        // A secondary without a health check wins whenever the primary is unhealthy.
-        let unchecked_secondary = record(Some(0), None);
-        assert_eq!(failover_answer(&unchecked_secondary, health(false, false)), 20);
-        // A primary without a health check is always answered.
-        let unchecked_primary = record(None, Some(1));
-        assert_eq!(failover_answer(&unchecked_primary, health(false, false)), 10);
     }
 }

@@ -5,6 +5,7 @@
 //! live in the component files.
 
 pub mod aggregate;
+pub mod answers;
 pub mod client;
 pub mod deferred;
 pub mod dns;
@@ -15,13 +16,13 @@ pub mod resolver;
 pub mod tracking;
 
 use crate::engine::Engine;
-use crate::observe::{CheckerFlip, CheckerId, Observation, Observer, RunEnd, Start};
+use crate::observe::{AnswerSummary, CheckerFlip, CheckerId, Observation, Observer, RunEnd, Start};
 use crate::rng;
 use crate::scenario::config::Config;
 use crate::time::SimTime;
 use client::{Clients, Forced, Kind};
 use deferred::Deferred;
-use dns::NameServers;
+use dns::{Changed, NameServers, StartAnswers};
 use endpoint::{EndpointModel, Endpoints};
 use health::Health;
 use resolver::Resolvers;
@@ -77,13 +78,15 @@ struct World<'a, O: Observer> {
     name_servers: NameServers,
     resolvers: Resolvers,
     clients: Clients,
-    /// Scratch for answer changes and answer-cache expiries, reused across events.
-    changes: Vec<crate::observe::AnswerChange>,
+    /// Scratch for answer changes, answer-cache expiries and the episodes a request passed,
+    /// reused across events.
+    changes: Vec<Changed>,
     expiries: Vec<(u32, SimTime)>,
+    passed: Vec<u32>,
     pools: aggregate::Pools,
-    /// Per record: (time, name servers answering its primary, in halves: an answer at
-    /// random counts one half), from the start.
-    answer_shares: Vec<Vec<(SimTime, u32)>>,
+    /// Per question, from the start: (time, the share of queries whose first address is
+    /// each endpoint of its record's tree, over name servers and draws).
+    answer_shares: Vec<Vec<(SimTime, Vec<f64>)>>,
     tracking: Tracking,
     deferred: Deferred,
 }
@@ -103,21 +106,9 @@ fn queue_bound(
         config.health_checks.iter().map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1)).sum();
     let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
     let cache_slots =
-        if config.answer_cache.is_some() { config.name_server_count as usize * config.records.len() } else { 0 };
+        if config.answer_cache.is_some() { config.name_server_count as usize * config.questions.len() } else { 0 };
     (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len() + cache_slots)
         .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX))
-}
-
-/// How much of a name server's answer goes to the record's primary, in halves: all of it,
-/// half of it (an answer at random between the two), or none.
-fn primary_halves(record: &crate::scenario::config::RecordConfig, answer: u32) -> u32 {
-    if answer == record.primary.endpoint {
-        2
-    } else if answer == crate::observe::ANY_ENDPOINT {
-        1
-    } else {
-        0
-    }
 }
 
 /// How a replication runs.
@@ -176,27 +167,32 @@ impl<'a, O: Observer> World<'a, O> {
         let endpoints = Endpoints::build(config, seed)?;
         let mut health = Health::new(config, seed);
         let initial_health: Vec<bool> = health.checks.iter().map(|c| c.healthy).collect();
-        let name_servers = NameServers::new(config, seed, &initial_health);
+        let mut name_servers = NameServers::new(config, seed, &initial_health);
         let mut resolvers = Resolvers::new(config, seed);
         let (mut clients, query_rates) = Clients::new(config, seed, &resolvers);
-        // Caches and connections hold the answer before any fault: the primary for an answer
-        // at random (both targets unhealthy from the start).
-        let answer = |record: u32| match name_servers.answer(0, record) {
-            crate::observe::ANY_ENDPOINT => config.records[record as usize].primary.endpoint,
-            endpoint => endpoint,
-        };
-        resolvers.settle(config, &query_rates, answer);
-        let first_requests = clients.settle(config, &resolvers, answer);
-        let record_answers: Vec<u32> = (0..config.records.len() as u32).map(|r| name_servers.answer(0, r)).collect();
+        // Caches and connections hold answers given before any fault.
+        let mut start_answers = StartAnswers::new(&mut name_servers, seed);
+        resolvers.settle(config, &query_rates, |q| start_answers.answer(q));
+        let first_requests = clients.settle(config, &resolvers, &mut start_answers);
+        let question_count = config.questions.len() as u32;
+        let answers: Vec<AnswerSummary> =
+            (0..question_count).map(|q| name_servers.summary(name_servers.answer(0, q)).clone()).collect();
+        let healthy_answers: Vec<AnswerSummary> =
+            name_servers.healthy_choices(config).into_iter().map(|c| name_servers.summary(c).clone()).collect();
+        let heading = |q: u32| name_servers.first_endpoint(name_servers.answer(0, q));
+        let client_endpoints = clients.headings(config, |a| name_servers.addresses(a)[0], heading);
         let checkers: Vec<CheckerId> = health.checkers.iter().map(|c| c.id).collect();
         observer.observe(Observation::Start(Start {
             episodes: &endpoints.episodes,
             checkers: &checkers,
             check_healthy: &initial_health,
             checkers_healthy: &health.checks.iter().map(|c| c.healthy_checkers).collect::<Vec<_>>(),
-            record_answers: &record_answers,
+            answers: &answers,
+            healthy_answers: &healthy_answers,
+            client_endpoints: &client_endpoints,
             group_start: &clients.group_start,
         }));
+        drop(client_endpoints);
 
         let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints);
         let mut engine = Engine::new(pending_max);
@@ -207,11 +203,8 @@ impl<'a, O: Observer> World<'a, O> {
         for (checker, done_us, ok) in health.first_probes(config, &endpoints.models) {
             engine.schedule(done_us, Event::Probe { checker, ok });
         }
-        let answer_shares = config
-            .records
-            .iter()
-            .zip(&record_answers)
-            .map(|(record, &answer)| vec![(0, config.name_server_count * primary_halves(record, answer))])
+        let answer_shares = (0..question_count)
+            .map(|q| vec![(0, name_servers.shares(q, &config.question_tree(q).endpoints))])
             .collect();
         let pools = aggregate::Pools::new(resolvers.slot_count());
         let tracking = Tracking::new(config, endpoints.episodes.len(), clients.group_start.clone());
@@ -225,6 +218,7 @@ impl<'a, O: Observer> World<'a, O> {
             clients,
             changes: Vec::new(),
             expiries: Vec::new(),
+            passed: Vec::new(),
             pools,
             answer_shares,
             tracking,
@@ -261,7 +255,7 @@ impl<'a, O: Observer> World<'a, O> {
                 self.schedule_wake(engine, c, 0);
             }
             Kind::ResolverPool => {
-                let slot = self.resolvers.slot(self.clients.state[client].resolver, g.record);
+                let slot = self.resolvers.slot(self.clients.state[client].resolver, g.question);
                 self.pools.add(slot, c, client::rate_per_us(g));
             }
             Kind::Forwarded => {}
@@ -377,18 +371,23 @@ impl<'a, O: Observer> World<'a, O> {
     /// What name servers answer changed (`self.changes`): forwarded clients' shares follow,
     /// and the observer is told.
     fn answers_changed(&mut self, now_us: SimTime) {
-        for change in self.changes.drain(..) {
-            let record = &self.config.records[change.record as usize];
-            let shares = &mut self.answer_shares[change.record as usize];
-            let on_primary = shares.last().expect("shares start at time 0").1
-                - primary_halves(record, change.previous_endpoint)
-                + primary_halves(record, change.endpoint);
+        let changes = std::mem::take(&mut self.changes);
+        for &Changed { change, choice, previous } in &changes {
+            let q = change.question;
+            let now_shares = self.name_servers.shares(q, &self.config.question_tree(q).endpoints);
+            let shares = &mut self.answer_shares[q as usize];
             match shares.last_mut() {
-                Some(last) if last.0 == now_us => last.1 = on_primary,
-                _ => shares.push((now_us, on_primary)),
+                Some(last) if last.0 == now_us => last.1 = now_shares,
+                _ => shares.push((now_us, now_shares)),
             }
-            self.observer.observe(Observation::AnswerChange(change));
+            self.observer.observe(Observation::AnswerChange {
+                change,
+                answer: self.name_servers.summary(choice),
+                previous: self.name_servers.summary(previous),
+            });
         }
+        self.changes = changes;
+        self.changes.clear();
     }
 
     fn on_request(&mut self, engine: &mut Engine<Event>, now_us: SimTime, client: u32) {
@@ -419,15 +418,33 @@ impl<'a, O: Observer> World<'a, O> {
         forced: Forced,
     ) -> bool {
         let c = client as usize;
-        let route = self.clients.route(self.config, &mut self.resolvers, &self.name_servers, now_us, client);
+        let route = self.clients.route(self.config, &mut self.resolvers, &mut self.name_servers, now_us, client);
         if route.resolved {
             self.observer.observe(Observation::Resolved { at_us: now_us, count: 1 });
         }
         if let Some(refreshed) = route.refreshed {
             self.on_pool_refresh(engine, now_us, refreshed);
         }
+        self.passed.clear();
+        let (endpoint, delay_us) = match route.connected {
+            Some(endpoint) => (endpoint, 0),
+            None => {
+                let models = &self.endpoints.models;
+                let (endpoint, delay_us) = self.clients.address(
+                    self.config,
+                    &self.name_servers,
+                    models,
+                    client,
+                    route.answer,
+                    now_us,
+                    &mut self.passed,
+                );
+                self.clients.connect(self.config, client, endpoint, now_us);
+                (endpoint, delay_us)
+            }
+        };
         let group = self.clients.state[c].group;
-        let segment = self.endpoints.models[route.endpoint as usize].at(now_us);
+        let segment = self.endpoints.models[endpoint as usize].at(now_us + delay_us);
         let failed = match forced {
             Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),
             Forced::Fail => true,
@@ -443,9 +460,11 @@ impl<'a, O: Observer> World<'a, O> {
             at_us: now_us,
             client,
             group,
-            endpoint: route.endpoint,
+            endpoint,
             failed,
             at_fault: &segment.episodes,
+            delay_us,
+            passed: &self.passed,
         });
         if self.clients.state[c].kind != Kind::Exact {
             self.clients.state[c].since_us = now_us;

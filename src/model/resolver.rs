@@ -4,7 +4,6 @@
 //! Owns resolver caches and their steady-start state; not client behaviour.
 
 use super::dns::NameServers;
-use crate::observe::ANY_ENDPOINT;
 use crate::rng::{self, Stream, unit};
 use crate::scenario::config::{Config, PoolConfig};
 use crate::time::{SimDuration, SimTime, US_PER_S};
@@ -12,16 +11,16 @@ use rand::Rng;
 
 #[derive(Clone, Copy, Default)]
 struct Entry {
-    endpoint: u32,
+    answer: u32,
     /// Valid while `now < expires_us`; 0 means empty.
     expires_us: SimTime,
     ttl_us: SimDuration,
 }
 
-/// An answer handed to a client.
+/// An answer handed to a client (an answer's number: the endpoint, for one address).
 #[derive(Clone, Copy, Debug)]
 pub struct Answer {
-    pub endpoint: u32,
+    pub answer: u32,
     pub ttl_us: SimDuration,
     /// Set when this query refreshed the resolver's entry (a miss or a prefetch).
     pub refreshed: Option<Refreshed>,
@@ -31,16 +30,16 @@ pub struct Answer {
 #[derive(Clone, Copy, Debug)]
 pub struct Refreshed {
     pub slot: usize,
-    pub endpoint_before: u32,
+    pub answer_before: u32,
     pub refreshable_from_before: SimTime,
 }
 
 pub struct Resolvers {
     /// Pool of each resolver.
     pool_of: Vec<u32>,
-    /// `[resolver * record_count + record]`.
+    /// `[resolver * question_count + question]`.
     entries: Vec<Entry>,
-    record_count: usize,
+    question_count: usize,
     /// One stream per pool: which name server each miss asks.
     rngs: Vec<Stream>,
     /// Queries sent to name servers after the warm-up.
@@ -54,11 +53,11 @@ impl Resolvers {
             .zip(&config.pools)
             .flat_map(|(p, pool)| std::iter::repeat_n(p, pool.count as usize))
             .collect::<Vec<_>>();
-        let record_count = config.records.len();
+        let question_count = config.questions.len();
         Resolvers {
-            entries: vec![Entry::default(); pool_of.len() * record_count],
+            entries: vec![Entry::default(); pool_of.len() * question_count],
             pool_of,
-            record_count,
+            question_count,
             rngs: config.pools.iter().map(|p| rng::stream(run_seed, &format!("resolvers/{}", p.id))).collect(),
             authoritative_queries: 0,
             measure_from_us: config.warmup_us,
@@ -79,20 +78,22 @@ impl Resolvers {
     }
 
     /// Steady start: each entry in the stationary state of its renewal process (see
-    /// `stationary_remaining_us`), fed by the queries its clients are expected to send.
-    pub fn settle(&mut self, config: &Config, rate_per_us: &[f64], answer: impl Fn(u32) -> u32) {
+    /// `stationary_remaining_us`), fed by the queries its clients are expected to send,
+    /// holding an answer given before any fault (`answer(question)`: answer and TTL).
+    pub fn settle(&mut self, config: &Config, rate_per_us: &[f64], mut answer: impl FnMut(u32) -> (u32, SimDuration)) {
         for (slot, entry) in self.entries.iter_mut().enumerate() {
-            let resolver = slot / self.record_count;
-            let record = (slot % self.record_count) as u32;
+            let resolver = slot / self.question_count;
+            let question = (slot % self.question_count) as u32;
             let pool = &config.pools[self.pool_of[resolver] as usize];
             if !pool.cache {
                 continue;
             }
+            let (held, ttl_us) = answer(question);
             let rng = &mut self.rngs[self.pool_of[resolver] as usize];
-            let ttl_us = pool.clamp_ttl(config.records[record as usize].ttl_us);
+            let ttl_us = pool.clamp_ttl(ttl_us);
             let remaining_us = stationary_remaining_us(rng, ttl_us, rate_per_us[slot]);
             if remaining_us > 0 {
-                *entry = Entry { endpoint: answer(record), expires_us: remaining_us, ttl_us };
+                *entry = Entry { answer: held, expires_us: remaining_us, ttl_us };
             }
         }
     }
@@ -101,63 +102,64 @@ impl Resolvers {
         self.entries.len()
     }
 
-    pub fn slot(&self, resolver: u32, record: u32) -> usize {
-        resolver as usize * self.record_count + record as usize
+    pub fn slot(&self, resolver: u32, question: u32) -> usize {
+        resolver as usize * self.question_count + question as usize
     }
 
     /// A client's query at `now_us`.
-    pub fn query(&mut self, config: &Config, ns: &NameServers, now_us: SimTime, resolver: u32, record: u32) -> Answer {
+    pub fn query(
+        &mut self,
+        config: &Config,
+        ns: &mut NameServers,
+        now_us: SimTime,
+        resolver: u32,
+        question: u32,
+    ) -> Answer {
         let pool_index = self.pool_of[resolver as usize] as usize;
         let pool = &config.pools[pool_index];
-        let record_ttl_us = config.records[record as usize].ttl_us;
         if !pool.cache {
-            let endpoint = self.ask(config, ns, now_us, pool_index, record);
-            return Answer { endpoint, ttl_us: record_ttl_us, refreshed: None };
+            let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
+            return Answer { answer, ttl_us, refreshed: None };
         }
-        let slot = resolver as usize * self.record_count + record as usize;
+        let slot = resolver as usize * self.question_count + question as usize;
         let entry = self.entries[slot];
-        let ttl_us = pool.clamp_ttl(record_ttl_us);
         let hit = now_us < entry.expires_us;
         // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
         // background; this client still gets the old answer.
         if hit && !(pool.prefetch && now_us >= refreshable_from(entry, pool)) {
-            return Answer { endpoint: entry.endpoint, ttl_us: remaining_us(pool, entry, now_us), refreshed: None };
+            return Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed: None };
         }
         let refreshed = Some(Refreshed {
             slot,
-            endpoint_before: entry.endpoint,
+            answer_before: entry.answer,
             refreshable_from_before: refreshable_from(entry, pool),
         });
-        let endpoint = self.ask(config, ns, now_us, pool_index, record);
-        let fetched = Entry { endpoint, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
+        let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
+        let ttl_us = pool.clamp_ttl(ttl_us);
+        let fetched = Entry { answer, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
         self.entries[slot] = fetched;
         if hit {
-            Answer { endpoint: entry.endpoint, ttl_us: remaining_us(pool, entry, now_us), refreshed }
+            Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed }
         } else {
-            Answer { endpoint, ttl_us: remaining_us(pool, fetched, now_us), refreshed }
+            Answer { answer, ttl_us: remaining_us(pool, fetched, now_us), refreshed }
         }
     }
 
     /// A miss, a refresh or a forwarded query asks one name server, picked uniformly with
-    /// the pool's stream.
-    fn ask(&mut self, config: &Config, ns: &NameServers, now_us: SimTime, pool_index: usize, record: u32) -> u32 {
+    /// the pool's stream, which also draws the answer when it is drawn query by query.
+    fn ask(&mut self, ns: &mut NameServers, now_us: SimTime, pool_index: usize, question: u32) -> (u32, SimDuration) {
         self.authoritative_queries += u64::from(now_us >= self.measure_from_us);
         let rng = &mut self.rngs[pool_index];
-        let targets = &config.records[record as usize];
-        match ns.answer((rng.next_u64() % u64::from(ns.count())) as u32, record) {
-            // An answer at random: this query gets the primary or the secondary.
-            ANY_ENDPOINT if rng.next_u64().is_multiple_of(2) => targets.primary.endpoint,
-            ANY_ENDPOINT => targets.secondary.endpoint,
-            endpoint => endpoint,
-        }
+        let name_server = (rng.next_u64() % u64::from(ns.count())) as u32;
+        ns.draw(name_server, question, rng)
     }
 
-    /// The endpoint a slot's entry names, and the first instant a query refreshes it (a
+    /// The answer a slot's entry holds, and the first instant a query refreshes it (a
     /// prefetching hit or a miss).
     pub fn entry_view(&self, config: &Config, slot: usize) -> (u32, SimTime) {
         let entry = self.entries[slot];
-        let pool = &config.pools[self.pool_of[slot / self.record_count] as usize];
-        (entry.endpoint, refreshable_from(entry, pool))
+        let pool = &config.pools[self.pool_of[slot / self.question_count] as usize];
+        (entry.answer, refreshable_from(entry, pool))
     }
 
     pub fn pool_of(&self, resolver: u32) -> u32 {
@@ -168,11 +170,11 @@ impl Resolvers {
         config.pools[self.pool_of[resolver as usize] as usize].cache
     }
 
-    /// When this resolver's entry for the record expires (0 if it holds none) — for the
-    /// steady start of clients that share its expiry.
-    pub fn expiry(&self, resolver: u32, record: u32) -> Option<(SimTime, SimDuration)> {
-        let e = self.entries[self.slot(resolver, record)];
-        (e.expires_us > 0).then_some((e.expires_us, e.ttl_us))
+    /// The answer this resolver's entry for the question holds, when it expires and its TTL
+    /// (None if it holds none) — for the steady start of clients that share its expiry.
+    pub fn held(&self, resolver: u32, question: u32) -> Option<(u32, SimTime, SimDuration)> {
+        let e = self.entries[self.slot(resolver, question)];
+        (e.expires_us > 0).then_some((e.answer, e.expires_us, e.ttl_us))
     }
 }
 
@@ -246,9 +248,9 @@ mod tests {
 
     #[test]
     fn a_whole_second_cache_serves_through_the_expiry_second_with_ttl_0() {
-        let (config, mut resolvers, ns) = world(r#"{ "count": 1, "clock": "whole_seconds" }"#);
+        let (config, mut resolvers, mut ns) = world(r#"{ "count": 1, "clock": "whole_seconds" }"#);
         let mut ask = |at_us: u64| {
-            let a = resolvers.query(&config, &ns, at_us, 0, 0);
+            let a = resolvers.query(&config, &mut ns, at_us, 0, 0);
             (a.ttl_us, a.refreshed.is_some())
         };
         // Fetched at 10.3 s with TTL 2: served through the second 12, i.e. until 13.0 s.
@@ -261,8 +263,8 @@ mod tests {
 
     #[test]
     fn an_exact_cache_hands_out_what_is_left() {
-        let (config, mut resolvers, ns) = world(r#"{ "count": 1 }"#);
-        let mut ask = |at_us: u64| resolvers.query(&config, &ns, at_us, 0, 0).ttl_us;
+        let (config, mut resolvers, mut ns) = world(r#"{ "count": 1 }"#);
+        let mut ask = |at_us: u64| resolvers.query(&config, &mut ns, at_us, 0, 0).ttl_us;
         assert_eq!(ask(10 * S + 300_000), 2 * S);
         assert_eq!(ask(12 * S), 300_000);
         assert_eq!(ask(12 * S + 300_000), 2 * S);
@@ -272,8 +274,8 @@ mod tests {
     fn whole_second_prefetch_starts_at_ttl_minus_a_tenth_in_whole_seconds() {
         // Unbound's prefetch_ttl = TTL − TTL/10 (integer seconds): for TTL 2, the expiry
         // second itself.
-        let (config, mut resolvers, ns) = world(r#"{ "count": 1, "clock": "whole_seconds", "prefetch": true }"#);
-        let mut ask = |at_us: u64| resolvers.query(&config, &ns, at_us, 0, 0).refreshed.is_some();
+        let (config, mut resolvers, mut ns) = world(r#"{ "count": 1, "clock": "whole_seconds", "prefetch": true }"#);
+        let mut ask = |at_us: u64| resolvers.query(&config, &mut ns, at_us, 0, 0).refreshed.is_some();
         assert!(ask(10 * S + 300_000));
         assert!(!ask(11 * S + 999_999));
         assert!(ask(12 * S + 100_000), "a hit in the expiry second prefetches");

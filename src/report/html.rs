@@ -5,7 +5,7 @@
 //! Every string that comes from the scenario is escaped.
 
 use super::summary::{Figures, GROUP_COLUMNS, escape as pointer_escape};
-use super::{CheckSettings, EpisodeResult, GroupSettings, PoolSettings, Report, Settings};
+use super::{CheckSettings, EpisodeResult, GroupSettings, PoolSettings, RecordSettings, Report, Settings};
 use crate::time::format_duration;
 use std::fmt::Write;
 
@@ -163,7 +163,8 @@ fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
     table(out, &["id", "endpoint", "type", "interval", "threshold", "checkers", "healthy needs", "notes"], &rows);
 }
 
-/// The name servers and the failover records they answer.
+/// The name servers and the record sets they answer: failover pairs in one table, every
+/// other set record by record.
 fn dns_settings(out: &mut String, s: &Settings) {
     out.push_str("<h3>DNS</h3>\n");
     let _ = writeln!(
@@ -172,23 +173,52 @@ fn dns_settings(out: &mut String, s: &Settings) {
         s.name_servers,
         escape(&s.propagation_delay)
     );
-    let rows: Vec<Vec<String>> = s
-        .records
-        .iter()
-        .map(|r| {
-            let with = |e: &str, hc: &Option<String>| match hc {
-                Some(hc) => format!("{e} (checked by {hc})"),
-                None => format!("{e} (no health check)"),
-            };
-            vec![
-                r.name.clone(),
-                format!("{} s", r.ttl_s),
-                with(&r.primary, &r.primary_health_check),
-                with(&r.secondary, &r.secondary_health_check),
-            ]
+    let checked = |e: &str, hc: &Option<String>| match hc {
+        Some(hc) => format!("{e} (checked by {hc})"),
+        None => format!("{e} (no health check)"),
+    };
+    let pairs: Vec<Vec<String>> = (s.records.iter())
+        .filter_map(|r| match r {
+            RecordSettings::Pair(p) => Some(vec![
+                p.name.clone(),
+                format!("{} s", p.ttl_s),
+                checked(&p.primary, &p.primary_health_check),
+                checked(&p.secondary, &p.secondary_health_check),
+            ]),
+            RecordSettings::Set(_) => None,
         })
         .collect();
-    table(out, &["record", "TTL", "primary", "secondary"], &rows);
+    if !pairs.is_empty() {
+        table(out, &["record", "TTL", "primary", "secondary"], &pairs);
+    }
+    let mut rows = Vec::new();
+    for r in &s.records {
+        let RecordSettings::Set(set) = r else { continue };
+        for (k, m) in set.records.iter().enumerate() {
+            let value = match &m.alias {
+                Some(target) if m.evaluate_target_health => format!("alias to {target} (evaluates target health)"),
+                Some(target) => format!("alias to {target}"),
+                None => m.endpoints.join(", "),
+            };
+            let routing = match (m.weight, &m.region) {
+                (Some(w), _) => format!("weight {w}"),
+                (None, Some(region)) => format!("region {region}"),
+                (None, None) => String::new(),
+            };
+            let first = k == 0;
+            rows.push(vec![
+                if first { set.name.clone() } else { String::new() },
+                if first { set.policy.clone() } else { String::new() },
+                if first { set.ttl_s.map_or("from targets".into(), |t| format!("{t} s")) } else { String::new() },
+                m.id.clone(),
+                checked(&value, &m.health_check),
+                routing,
+            ]);
+        }
+    }
+    if !rows.is_empty() {
+        table(out, &["record set", "policy", "TTL", "record", "answers", "routing"], &rows);
+    }
 }
 
 /// The resolver pools and how each caches.
@@ -325,7 +355,7 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize, e: &Episo
         vec!["failed requests".into(), fig.count(&m("requests_failed"))],
         vec!["healthy again after the end".into(), fig.seconds(&m("recovery_detection_s"))],
     ];
-    if report.settings.records.iter().any(|r| r.primary == e.endpoint) {
+    if report.settings.records.iter().any(|r| r.fails_back_to(&e.endpoint)) {
         rows.push(vec!["last name server back after the end".into(), fig.seconds(&m("dns_failback_last_s"))]);
     }
     table(out, &["figure (seconds from the fault's start)", "value"], &rows);

@@ -68,14 +68,71 @@ pub struct CheckSettings {
     pub probe_loss_rate: f64,
 }
 
+/// A record set as the report shows it: a failover pair of plain records in the form
+/// reports have always had, any other set with its policy and records.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RecordSettings {
+#[serde(untagged)]
+pub enum RecordSettings {
+    Pair(PairSettings),
+    Set(SetSettings),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PairSettings {
     pub name: String,
     pub ttl_s: f64,
     pub primary: String,
     pub primary_health_check: Option<String>,
     pub secondary: String,
     pub secondary_health_check: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SetSettings {
+    pub name: String,
+    /// None when every record is an alias (answers carry their target's TTL).
+    pub ttl_s: Option<f64>,
+    /// "simple", "failover", "weighted", "latency" or "multivalue".
+    pub policy: String,
+    pub records: Vec<MemberSettings>,
+    /// The endpoints its answers name while every health check is healthy (for any client
+    /// region): the ones name servers fail back to.
+    pub answers_when_healthy: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MemberSettings {
+    /// Its set identifier ("primary", "secondary"; "value" for a simple record).
+    pub id: String,
+    /// The addresses it answers (none for an alias).
+    pub endpoints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub evaluate_target_health: bool,
+    pub health_check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl RecordSettings {
+    pub fn name(&self) -> &str {
+        match self {
+            RecordSettings::Pair(p) => &p.name,
+            RecordSettings::Set(s) => &s.name,
+        }
+    }
+
+    /// Whether name servers fail back to the endpoint: it is answered when all is well (a
+    /// pair's primary).
+    pub fn fails_back_to(&self, endpoint: &str) -> bool {
+        match self {
+            RecordSettings::Pair(p) => p.primary == endpoint,
+            RecordSettings::Set(s) => s.answers_when_healthy.iter().any(|e| e == endpoint),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -177,7 +177,7 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
         fig.count(&m("requests_misrouted")),
         fig.count(&m("requests_failed"))
     );
-    let is_primary = report.settings.records.iter().any(|r| r.primary == e.endpoint);
+    let is_primary = report.settings.records.iter().any(|r| r.fails_back_to(&e.endpoint));
     let failback = if is_primary {
         format!(" · last name server back {}", fig.seconds(&m("dns_failback_last_s")))
     } else {

@@ -5,14 +5,15 @@
 //! here (or while loading), so the model can assert instead of handling bad input.
 
 use super::presets::{self, Preset};
+use super::validator::{Check, Validator};
 use super::values::{Dist, Probability};
 use super::{CacheMode, CheckType, FailMode, FaultKind, Overrun, Quorum, Scenario, Schedule};
 use crate::input::{self, InputError, Warning, did_you_mean, pointer};
 use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use super::presets::ROUTE53_REGIONS;
+pub use super::validator::REGIONS_MAX;
 
 /// Longest simulated run.
 pub const RUN_US_MAX: SimDuration = 400 * time::US_PER_DAY;
@@ -23,9 +24,8 @@ pub const COMPONENTS_MAX: u64 = u32::MAX as u64 - 1;
 /// Route 53 gives a hosted zone 4; the cap keeps per-name-server state small.
 pub const NAME_SERVERS_MAX: i64 = 1_000;
 pub const TIMELINE_ROWS_MAX: u64 = 200_000;
-/// Client groups and checker regions are numbered with `u16`.
+/// Client groups are numbered with `u16` (checker regions too: `REGIONS_MAX`).
 pub const GROUPS_MAX: usize = u16::MAX as usize;
-pub const REGIONS_MAX: usize = u16::MAX as usize;
 /// Most occurrences one recurring fault (or one flap's down phases) may expand into.
 pub const OCCURRENCES_MAX: u64 = 100_000;
 
@@ -49,6 +49,13 @@ pub struct Config {
     pub answer_cache: Option<Dist>,
     pub query_price_per_million: Option<f64>,
     pub records: Vec<RecordConfig>,
+    /// Every region named by a latency record or a client group, indexed by `u16`.
+    pub latency_regions: Vec<String>,
+    /// For each client region, the record regions in order of latency.
+    pub latency_orders: Vec<Vec<u16>>,
+    /// What name servers are asked: each record set once, or once per client region when
+    /// its answers depend on the region (latency routing in its tree).
+    pub questions: Vec<Question>,
     pub pools: Vec<PoolConfig>,
     pub groups: Vec<GroupConfig>,
     pub warnings: Vec<Warning>,
@@ -153,27 +160,7 @@ impl HealthCheckConfig {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct RecordConfig {
-    pub name: String,
-    pub ttl_us: SimDuration,
-    pub primary: TargetConfig,
-    pub secondary: TargetConfig,
-    /// Both targets unhealthy: each query gets one at random (else the primary).
-    pub random_when_all_unhealthy: bool,
-}
-
-impl RecordConfig {
-    pub fn names_endpoint(&self, endpoint: u32) -> bool {
-        self.primary.endpoint == endpoint || self.secondary.endpoint == endpoint
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct TargetConfig {
-    pub endpoint: u32,
-    pub health_check: Option<u32>,
-}
+pub use super::records::{MemberConfig, MemberValue, Policy, Question, RecordConfig, Tree};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -213,6 +200,8 @@ pub struct GroupConfig {
     pub id: String,
     pub count: u32,
     pub record: u32,
+    /// The question its clients' resolvers ask (`Config::questions`).
+    pub question: u32,
     /// (pool, weight), weights summing to 1.
     pub pools: Vec<(u32, f64)>,
     pub requests_per_s: f64,
@@ -220,6 +209,12 @@ pub struct GroupConfig {
     /// None: a new connection for every request.
     pub connection: Option<ConnectionConfig>,
     pub reresolve_on_failure: bool,
+    /// For latency routing: an index into `Config::latency_regions`.
+    pub region: Option<u16>,
+    /// A request picks one address of its answer at random (else the first).
+    pub random_address: bool,
+    /// With `on_connect_failure: next_address`, how long a connect to a black hole waits.
+    pub next_address_after_us: Option<SimDuration>,
 }
 
 impl Config {
@@ -242,6 +237,11 @@ impl Config {
     /// Client groups whose record names this endpoint: the groups an episode on it follows.
     pub fn groups_reaching(&self, endpoint: u32) -> impl Iterator<Item = usize> + '_ {
         (0..self.groups.len()).filter(move |&g| self.records[self.groups[g].record as usize].names_endpoint(endpoint))
+    }
+
+    /// The alias tree below a question's record set.
+    pub fn question_tree(&self, question: u32) -> &Tree {
+        &self.records[self.questions[question as usize].record as usize].tree
     }
 
     /// Rows of the timeline: buckets of `timeline_bucket_us` over the measured duration.
@@ -288,7 +288,7 @@ impl Config {
                     let lifetime_s = match g.cache {
                         ClientCache::Fixed { ttl_us } => time::to_seconds(ttl_us),
                         ClientCache::Ttl { min_us, max_us } => {
-                            time::to_seconds(self.records[g.record as usize].ttl_us.clamp(min_us, max_us))
+                            time::to_seconds(self.records[g.record as usize].tree.ttl_us_max.clamp(min_us, max_us))
                         }
                         ClientCache::None | ClientCache::Forever => f64::INFINITY,
                     };
@@ -368,74 +368,7 @@ pub fn build(scenario: &Scenario, file: &Path) -> Result<Config, InputError> {
     Validator { file, warnings: Vec::new(), regions: Vec::new() }.build(scenario)
 }
 
-struct Validator<'a> {
-    file: &'a Path,
-    warnings: Vec<Warning>,
-    regions: Vec<String>,
-}
-
-type Check<T> = Result<T, InputError>;
-
 impl Validator<'_> {
-    fn error(&self, at: &str, message: impl Into<String>) -> InputError {
-        InputError::invalid(self.file, at, message)
-    }
-
-    fn warn(&mut self, at: &str, message: impl Into<String>) {
-        self.warnings.push(Warning { pointer: at.to_owned(), message: message.into() });
-    }
-
-    fn count(&self, at: &str, value: i64, min: i64, max: i64, what: &str) -> Check<u32> {
-        if value < min || value > max {
-            return Err(self.error(at, format!("expected {what} from {min} to {max}, found {value}")));
-        }
-        Ok(value as u32)
-    }
-
-    fn positive(&self, at: &str, us: SimDuration, what: &str) -> Check<SimDuration> {
-        if us == 0 {
-            return Err(self.error(at, format!("expected a positive {what}, found 0")));
-        }
-        Ok(us)
-    }
-
-    fn probability(&self, at: &str, p: f64) -> Check<Probability> {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(self.error(at, format!("expected a probability from 0 to 1, found {p}")));
-        }
-        Ok(Probability::new(p))
-    }
-
-    /// The number of a region, registering a new one.
-    fn region(&mut self, at: &str, name: &str) -> Check<u16> {
-        if let Some(i) = self.regions.iter().position(|r| r == name) {
-            return Ok(i as u16);
-        }
-        if self.regions.len() >= REGIONS_MAX {
-            return Err(self.error(at, format!("expected at most {REGIONS_MAX} distinct regions in the scenario")));
-        }
-        self.regions.push(name.to_owned());
-        Ok((self.regions.len() - 1) as u16)
-    }
-
-    fn lookup<T>(&self, at: &str, map: &BTreeMap<String, T>, id: &str, what: &str) -> Check<u32> {
-        match map.keys().position(|k| k == id) {
-            Some(i) => Ok(i as u32),
-            None => {
-                let known: Vec<&str> = map.keys().map(String::as_str).collect();
-                let listed = if known.is_empty() {
-                    format!("there are no {what}s")
-                } else {
-                    format!(
-                        "the {what}s are {}",
-                        known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                Err(self.error(at, format!("unknown {what} \"{id}\"{}; {listed}", did_you_mean(id, &known))))
-            }
-        }
-    }
-
     fn build(mut self, s: &Scenario) -> Check<Config> {
         self.check_name(s)?;
         let duration_us = self.duration_us(s)?;
@@ -453,12 +386,25 @@ impl Validator<'_> {
             NAME_SERVERS_MAX,
             "a number of name servers",
         )?;
-        let records = s.dns.records.iter().map(|(name, r)| self.record(s, name, r)).collect::<Check<Vec<_>>>()?;
+        let mut latency_regions = Vec::new();
+        let mut records = s
+            .dns
+            .records
+            .iter()
+            .map(|(name, r)| self.record(s, name, r, &mut latency_regions))
+            .collect::<Check<Vec<_>>>()?;
         if records.is_empty() {
             return Err(self.error("/dns/records", "expected at least one record, found none"));
         }
+        super::records::analyse_records(&self, &mut records)?;
         let pools = s.resolvers.iter().map(|(id, p)| self.pool(id, p)).collect::<Check<Vec<_>>>()?;
-        let groups = s.clients.iter().map(|(id, g)| self.group(s, id, g)).collect::<Check<Vec<_>>>()?;
+        let mut groups =
+            s.clients.iter().map(|(id, g)| self.group(s, id, g, &mut latency_regions)).collect::<Check<Vec<_>>>()?;
+        let latency_orders = super::records::latency_orders(&self, s, &mut latency_regions)?;
+        let (questions, group_questions) = questions(&records, &groups);
+        for (g, q) in groups.iter_mut().zip(group_questions) {
+            g.question = q;
+        }
         let query_price_per_million = self.query_price_per_million(s)?;
         let mut config = Config {
             name: s.name.clone(),
@@ -475,6 +421,9 @@ impl Validator<'_> {
             answer_cache: s.dns.answer_cache.clone().filter(|d| d.max_us() != Some(0)),
             query_price_per_million,
             records,
+            latency_regions,
+            latency_orders,
+            questions,
             pools,
             groups,
             warnings: Vec::new(),
@@ -928,32 +877,6 @@ impl Validator<'_> {
         names.iter().map(|n| self.region(at, n)).collect()
     }
 
-    fn record(&mut self, s: &Scenario, name: &str, r: &super::Record) -> Check<RecordConfig> {
-        let target = |role: &str, t: &super::Target| -> Check<TargetConfig> {
-            let at = |field: &str| pointer(&["dns", "records", name, "failover", role, field]);
-            let endpoint = self.lookup(&at("endpoint"), &s.endpoints, &t.endpoint, "endpoint")?;
-            let health_check = match &t.health_check {
-                Some(hc) => Some(self.lookup(&at("health_check"), &s.health_checks, hc, "health check")?),
-                None => None,
-            };
-            Ok(TargetConfig { endpoint, health_check })
-        };
-        let primary = target("primary", &r.failover.primary)?;
-        let secondary = target("secondary", &r.failover.secondary)?;
-        let at = pointer(&["dns", "records", name, "failover"]);
-        if primary.health_check.is_none() {
-            self.warn(
-                &format!("{at}/primary"),
-                "the primary has no health check, so Route 53 always answers the primary and never fails over",
-            );
-        }
-        if primary.endpoint == secondary.endpoint {
-            self.warn(&at, "primary and secondary are the same endpoint");
-        }
-        let random_when_all_unhealthy = r.failover.when_all_unhealthy == Some(super::AllUnhealthy::Random);
-        Ok(RecordConfig { name: name.to_owned(), ttl_us: r.ttl.us(), primary, secondary, random_when_all_unhealthy })
-    }
-
     fn pool(&mut self, id: &str, p: &super::ResolverPool) -> Check<PoolConfig> {
         let at = |field: &str| pointer(&["resolvers", id, field]);
         let count = self.count(&at("count"), p.count, 1, COMPONENTS_MAX as i64, "a resolver count")?;
@@ -977,7 +900,13 @@ impl Validator<'_> {
         Ok(PoolConfig { id: id.to_owned(), count, ttl_min_us, ttl_max_us, prefetch: p.prefetch, cache, whole_seconds })
     }
 
-    fn group(&mut self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<GroupConfig> {
+    fn group(
+        &mut self,
+        s: &Scenario,
+        id: &str,
+        g: &super::ClientGroup,
+        latency_regions: &mut Vec<String>,
+    ) -> Check<GroupConfig> {
         let at = |field: &str| pointer(&["clients", id, field]);
         let count = self.count(&at("count"), g.count, 0, COMPONENTS_MAX as i64, "a client count")?;
         let record = self.lookup(&at("record"), &s.dns.records, &g.record, "record")?;
@@ -991,16 +920,43 @@ impl Validator<'_> {
         }
         let cache = self.client_cache(id, &g.dns_cache)?;
         let connection = self.connection(id, &g.connection)?;
+        let region = g.region.as_ref().map(|name| match latency_regions.iter().position(|r| r == name) {
+            Some(i) => i as u16,
+            None => {
+                latency_regions.push(name.clone());
+                (latency_regions.len() - 1) as u16
+            }
+        });
+        let next_address_after_us = self.next_address(id, g)?;
         Ok(GroupConfig {
             id: id.to_owned(),
             count,
             record,
+            question: 0,
             pools,
             requests_per_s: rate,
             cache,
             connection,
             reresolve_on_failure: g.on_failure == super::OnFailure::Reresolve,
+            region,
+            random_address: g.address_choice == Some(super::AddressChoice::Random),
+            next_address_after_us,
         })
+    }
+
+    /// With `on_connect_failure: next_address`, the connect timeout before the next address
+    /// (default 3 s).
+    fn next_address(&self, id: &str, g: &super::ClientGroup) -> Check<Option<SimDuration>> {
+        let at = pointer(&["clients", id, "connect_timeout"]);
+        match (g.on_connect_failure.unwrap_or_default(), g.connect_timeout) {
+            (super::ConnectFailure::NextAddress, timeout) => {
+                Ok(Some(self.positive(&at, timeout.map_or(3 * US_PER_S, |d| d.us()), "connect timeout")?))
+            }
+            (super::ConnectFailure::Fail, Some(_)) => {
+                Err(self.error(&at, "\"connect_timeout\" applies only with \"on_connect_failure\": \"next_address\""))
+            }
+            (super::ConnectFailure::Fail, None) => Ok(None),
+        }
     }
 
     /// The pools a group's clients use, as (pool, weight) with the weights normalised to
@@ -1135,7 +1091,7 @@ fn region_names(hc: &super::HealthCheck) -> Vec<String> {
 fn auto_warmup_us(c: &Config) -> SimDuration {
     let mut longest = 0;
     for g in &c.groups {
-        let record_ttl = c.records[g.record as usize].ttl_us;
+        let record_ttl = c.records[g.record as usize].tree.ttl_us_max;
         for &(pool, _) in &g.pools {
             let p = &c.pools[pool as usize];
             let handed = if p.cache { p.clamp_ttl(record_ttl) } else { record_ttl };
@@ -1159,6 +1115,36 @@ fn auto_bucket_us(duration_us: SimDuration) -> SimDuration {
     const NICE_S: [u64; 17] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
     let target_us = duration_us.div_ceil(720);
     NICE_S.iter().map(|s| s * US_PER_S).find(|&b| b >= target_us).unwrap_or(86400 * US_PER_S)
+}
+
+/// The questions, in record order — one per set, or one per client region asking a set whose
+/// answers depend on the region — and each group's question. A set no group asks is still
+/// asked once, so that every set's answers are followed.
+fn questions(records: &[RecordConfig], groups: &[GroupConfig]) -> (Vec<Question>, Vec<u32>) {
+    let mut questions = Vec::new();
+    for (r, record) in (0u32..).zip(records) {
+        let before = questions.len();
+        if record.tree.by_region {
+            for g in groups.iter().filter(|g| g.record == r) {
+                let q = Question { record: r, region: g.region };
+                if !questions[before..].contains(&q) {
+                    questions.push(q);
+                }
+            }
+        }
+        if questions.len() == before {
+            questions.push(Question { record: r, region: None });
+        }
+    }
+    let of_group = groups
+        .iter()
+        .map(|g| {
+            let region = if records[g.record as usize].tree.by_region { g.region } else { None };
+            let q = Question { record: g.record, region };
+            questions.iter().position(|&x| x == q).expect("every group's question is listed") as u32
+        })
+        .collect();
+    (questions, of_group)
 }
 
 #[cfg(test)]

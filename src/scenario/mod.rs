@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod presets;
+pub mod records;
+mod validator;
 pub mod values;
 
 pub use config::Config;
@@ -270,18 +272,42 @@ pub struct Dns {
     #[serde(default)]
     pub answer_cache: Option<Dist>,
     pub records: BTreeMap<String, Record>,
+    /// Latency routing: for a client region, the record regions in order of latency (default:
+    /// the client's own region first, then the others in the order of `regions` of the
+    /// scenario's latency records, sorted).
+    #[serde(default)]
+    pub latency_order: Option<BTreeMap<String, Vec<String>>>,
     /// Price of a million authoritative queries (Route 53 standard queries: 0.40 USD), to
     /// estimate the monthly cost of the query volume the resolvers send.
     #[serde(default)]
     pub query_price_per_million: Option<f64>,
 }
 
+/// A record set: every record of one name, answered by one routing policy — exactly one
+/// of `failover`, `simple`, `weighted`, `latency` and `multivalue` (docs/model.md §4.3).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
-    pub ttl: Duration,
-    /// Route 53 failover routing.
-    pub failover: Failover,
+    /// TTL of the answers made of this set's own addresses; an alias answers with its
+    /// target's TTL, so a set of aliases only needs none.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Failover routing: the primary while it is healthy, else the secondary.
+    #[serde(default)]
+    pub failover: Option<Failover>,
+    /// One record (its value may be several addresses), always answered.
+    #[serde(default)]
+    pub simple: Option<Target>,
+    /// Weighted routing, by set identifier: healthy records in proportion to `weight`.
+    #[serde(default)]
+    pub weighted: Option<BTreeMap<String, Target>>,
+    /// Latency routing, by set identifier: the first healthy record in the client's latency
+    /// order of `region`s.
+    #[serde(default)]
+    pub latency: Option<BTreeMap<String, Target>>,
+    /// Multivalue answers, by set identifier: up to eight healthy records, in random order.
+    #[serde(default)]
+    pub multivalue: Option<BTreeMap<String, Target>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -307,12 +333,34 @@ pub enum AllUnhealthy {
     Random,
 }
 
+/// One record of a set: its value is an endpoint, several endpoints (several addresses), or
+/// an alias to another record set.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    pub endpoint: String,
+    /// The endpoint this record answers.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Several endpoints: an answer with several addresses, in this order.
+    #[serde(default)]
+    pub endpoints: Option<Vec<String>>,
+    /// An alias to another record set of the scenario, by name.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// With `alias`: the record is healthy only while its target set is (at least one of its
+    /// records healthy), and a parent backs out of a target whose records are all unhealthy
+    /// (default false: the alias is always healthy).
+    #[serde(default)]
+    pub evaluate_target_health: Option<bool>,
     #[serde(default)]
     pub health_check: Option<String>,
+    /// weighted: 0 to 255; a zero-weight record is answered only when no record of positive
+    /// weight is healthy.
+    #[serde(default)]
+    pub weight: Option<i64>,
+    /// latency: the region the record serves from.
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// A pool of recursive resolvers, each with its own cache.
@@ -359,6 +407,22 @@ pub struct ClientGroup {
     pub count: i64,
     /// The DNS record they resolve.
     pub record: String,
+    /// Where the clients are, for latency routing (their resolvers ask on their behalf).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Which address of a several-address answer a request goes to: "first" (default) or
+    /// "random".
+    #[serde(default)]
+    pub address_choice: Option<AddressChoice>,
+    /// When a connection cannot be made: "fail" (default) or "next_address" (try the next
+    /// address of the answer: at once after a refusal, after `connect_timeout` when nothing
+    /// answers).
+    #[serde(default)]
+    pub on_connect_failure: Option<ConnectFailure>,
+    /// How long a client waits for a connection to a black hole before trying the next
+    /// address (default "3s").
+    #[serde(default)]
+    pub connect_timeout: Option<Duration>,
     /// Resolver pool → weight (may be omitted when there is one pool).
     #[serde(default)]
     pub resolvers: Option<BTreeMap<String, f64>>,
@@ -370,6 +434,28 @@ pub struct ClientGroup {
     pub connection: Connection,
     #[serde(default)]
     pub on_failure: OnFailure,
+}
+
+/// Which address of an answer a request goes to.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressChoice {
+    /// The first address (most clients).
+    #[default]
+    First,
+    /// One at random, request by request.
+    Random,
+}
+
+/// What a client does when it cannot connect.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectFailure {
+    /// The request fails.
+    #[default]
+    Fail,
+    /// The next address of the answer is tried, as browsers and most HTTP clients do.
+    NextAddress,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -8,9 +8,10 @@
 //! outside every fault; an active client that never gets there is stranded.
 
 use crate::observe::{Batch, Episode};
-use crate::report::{ClientRow, EpisodeGroup, FailoverStats};
+use crate::report::{ClientRow, DelayStats, EpisodeGroup, FailoverStats};
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
+use std::collections::BTreeMap;
 
 /// Per-client state: not yet active, active but not failed over, or the failover time in
 /// microseconds from the episode's start.
@@ -35,6 +36,8 @@ struct Tracker {
 pub struct Closed {
     pub total: EpisodeGroup,
     pub groups: Vec<Option<EpisodeGroup>>,
+    /// Present when some group tries the next address.
+    pub delay: Option<DelayStats>,
 }
 
 #[derive(Default)]
@@ -44,6 +47,9 @@ pub struct Episodes {
     group_open: Vec<Vec<u32>>,
     closed: Vec<Option<Closed>>,
     group_start: Vec<u32>,
+    /// Per episode, when some group tries the next address: requests that passed its
+    /// endpoint, by time lost.
+    delays: Option<Vec<BTreeMap<u64, u64>>>,
     /// Present when tracing: one row per active client of each closed episode.
     pub rows: Option<Vec<ClientRow>>,
 }
@@ -55,6 +61,8 @@ impl Episodes {
             group_open: vec![Vec::new(); config.groups.len()],
             closed: vec![None; episode_count],
             group_start: group_start.to_vec(),
+            delays: (config.groups.iter().any(|g| g.next_address_after_us.is_some()))
+                .then(|| vec![BTreeMap::new(); episode_count]),
             rows: trace.then(Vec::new),
         }
     }
@@ -114,6 +122,15 @@ impl Episodes {
         }
     }
 
+    /// A measured request passed the endpoints of these episodes, losing `delay_us`.
+    pub fn delayed(&mut self, passed: &[u32], delay_us: u64) {
+        if let Some(delays) = &mut self.delays {
+            for &e in passed {
+                *delays[e as usize].entry(delay_us).or_insert(0) += 1;
+            }
+        }
+    }
+
     /// Closes an episode and summarises its clients.
     pub fn close(&mut self, config: &Config, id: u32) {
         let tracker = self.trackers[id as usize].take().expect("an episode closes once");
@@ -150,7 +167,8 @@ impl Episodes {
             groups[g] = Some(summary);
         }
         let combined = episode_group(&mut total_times, total.requests_misrouted, total.requests_failed);
-        self.closed[id as usize] = Some(Closed { total: combined, groups });
+        let delay = self.delays.as_ref().map(|d| delay_stats(&d[id as usize]));
+        self.closed[id as usize] = Some(Closed { total: combined, groups, delay });
     }
 
     /// Closes the episodes still open (those lasting to the end of the run) and hands out
@@ -195,4 +213,20 @@ fn episode_group(times: &mut [u64], misrouted: u64, failed: u64) -> EpisodeGroup
         requests_misrouted: misrouted,
         requests_failed: failed,
     }
+}
+
+/// Count, mean and p99 (nearest rank) of requests by time lost.
+fn delay_stats(delays: &BTreeMap<u64, u64>) -> DelayStats {
+    let requests: u64 = delays.values().sum();
+    if requests == 0 {
+        return DelayStats::default();
+    }
+    let total_us: u128 = delays.iter().map(|(&d, &n)| u128::from(d) * u128::from(n)).sum();
+    let rank = ((0.99 * requests as f64).ceil() as u64).clamp(1, requests);
+    let mut seen = 0;
+    let p99 = delays.iter().find(|&(_, &n)| {
+        seen += n;
+        seen >= rank
+    });
+    DelayStats { requests, mean: Some(total_us as f64 / 1e6 / requests as f64), p99: p99.map(|(&d, _)| to_seconds(d)) }
 }

@@ -5,10 +5,11 @@
 
 use super::episodes::Closed;
 use crate::observe::{AnswerChange, AnswerSummary, Episode, Start, Transition};
-use crate::report::EpisodeResult;
+use crate::report::{EpisodeResult, RecordSetTimes};
 use crate::scenario::FaultKind;
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct History {
@@ -198,6 +199,8 @@ impl History {
             recovery_detection_s: check.recovery_us.map(|t| to_seconds(t - e.end_us)),
             dns_failback_last_s: dns.failback_last_us.map(|t| to_seconds(t - e.end_us)),
             groups,
+            request_delay_s: closed.delay,
+            record_sets: self.record_set_times(config, e, check.attributed_end_us),
         }
     }
 
@@ -235,10 +238,15 @@ impl History {
         let questions: Vec<usize> = (0..self.question_count)
             .filter(|&q| config.question_tree(q as u32).endpoints.contains(&e.endpoint))
             .collect();
+        self.dns_times_of(config, &questions, e, attributed_end_us)
+    }
+
+    /// `dns_times` over some of the questions.
+    fn dns_times_of(&self, config: &Config, questions: &[usize], e: &Episode, attributed_end_us: SimTime) -> DnsTimes {
         let mut switches = Vec::new();
         let mut failbacks = Vec::new();
         for ns in 0..config.name_server_count as usize {
-            let (switch, failback) = self.name_server_episode(ns, &questions, e, attributed_end_us);
+            let (switch, failback) = self.name_server_episode(ns, questions, e, attributed_end_us);
             if switch.is_some_and(|t| t > e.start_us) {
                 failbacks.push(failback);
             }
@@ -247,13 +255,42 @@ impl History {
         let switch_first_us = switches.iter().flatten().min().copied();
         let switch_last_us =
             if switches.iter().all(Option::is_some) { switches.iter().flatten().max().copied() } else { None };
-        let is_primary = self.healthy_names.iter().any(|names| names.contains(&e.endpoint));
+        let is_primary = questions.iter().any(|&q| self.healthy_names[q].contains(&e.endpoint));
         let failback_last_us = if is_primary && !failbacks.is_empty() && failbacks.iter().all(Option::is_some) {
             failbacks.iter().flatten().max().copied()
         } else {
             None
         };
         DnsTimes { switch_first_us, switch_last_us, failback_last_us }
+    }
+
+    /// The DNS figures per record set whose answers can name the endpoint, when more than
+    /// one can (a set and the sets aliasing it, or sets side by side).
+    fn record_set_times(
+        &self,
+        config: &Config,
+        e: &Episode,
+        attributed_end_us: SimTime,
+    ) -> BTreeMap<String, RecordSetTimes> {
+        let sets: Vec<usize> =
+            (0..config.records.len()).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
+        if sets.len() < 2 {
+            return BTreeMap::new();
+        }
+        let since_start = |t: SimTime| to_seconds(t - e.start_us);
+        sets.into_iter()
+            .map(|r| {
+                let questions: Vec<usize> =
+                    (0..self.question_count).filter(|&q| config.questions[q].record as usize == r).collect();
+                let dns = self.dns_times_of(config, &questions, e, attributed_end_us);
+                let times = RecordSetTimes {
+                    dns_switch_first_s: dns.switch_first_us.map(since_start),
+                    dns_switch_last_s: dns.switch_last_us.map(since_start),
+                    dns_failback_last_s: dns.failback_last_us.map(|t| to_seconds(t - e.end_us)),
+                };
+                (config.records[r].name.clone(), times)
+            })
+            .collect()
     }
 
     /// When one name server stopped answering the episode's endpoint to every question

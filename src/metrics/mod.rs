@@ -233,7 +233,10 @@ impl Observer for Recorder<'_> {
                 self.history.answer_changed(change, answer);
             }
             Observation::Resolved { at_us, count } => self.queries(at_us, count, Queries::Resolver),
-            Observation::Request { at_us, client, group, endpoint, failed, at_fault, .. } => {
+            Observation::Request { at_us, client, group, endpoint, failed, at_fault, delay_us, passed } => {
+                if !passed.is_empty() && !failed && self.measured(at_us) {
+                    self.episodes.delayed(passed, delay_us);
+                }
                 self.request(at_us, client, group, endpoint, failed, at_fault)
             }
             Observation::Batch { batch, at_fault } => self.batch(&batch, at_fault),

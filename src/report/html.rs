@@ -358,6 +358,19 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize, e: &Episo
     if report.settings.records.iter().any(|r| r.fails_back_to(&e.endpoint)) {
         rows.push(vec!["last name server back after the end".into(), fig.seconds(&m("dns_failback_last_s"))]);
     }
+    if e.request_delay_s.is_some() {
+        rows.push(vec![
+            "requests that passed it to the next address".into(),
+            fig.count(&m("request_delay_s/requests")),
+        ]);
+        rows.push(vec!["time they lost, mean".into(), fig.seconds(&m("request_delay_s/mean"))]);
+        rows.push(vec!["time they lost, p99".into(), fig.seconds(&m("request_delay_s/p99"))]);
+    }
+    for set in e.record_sets.keys() {
+        let m = |f: &str| format!("/episodes/{k}/record_sets/{}/{f}", pointer_escape(set));
+        rows.push(vec![format!("record set {set}: first name server switched"), fig.seconds(&m("dns_switch_first_s"))]);
+        rows.push(vec![format!("record set {set}: last name server switched"), fig.seconds(&m("dns_switch_last_s"))]);
+    }
     table(out, &["figure (seconds from the fault's start)", "value"], &rows);
     let rows: Vec<Vec<String>> =
         e.groups.keys().map(|g| std::iter::once(g.clone()).chain(fig.episode_group_cells(k, g)).collect()).collect();

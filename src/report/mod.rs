@@ -231,6 +231,32 @@ pub struct EpisodeResult {
     pub recovery_detection_s: Option<f64>,
     pub dns_failback_last_s: Option<f64>,
     pub groups: BTreeMap<String, EpisodeGroup>,
+    /// Time lost by requests that passed the endpoint on their way to another address of
+    /// their answer (present when some client group tries the next address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_delay_s: Option<DelayStats>,
+    /// DNS switch and failback per record set whose answers can send requests to the
+    /// endpoint (present when more than one can).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub record_sets: BTreeMap<String, RecordSetTimes>,
+}
+
+/// Time lost by requests that reached another address after failing to connect to this
+/// one: how many, their mean and their 99th percentile (nearest rank).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct DelayStats {
+    pub requests: u64,
+    pub mean: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+/// An episode's DNS figures for one record set (seconds from the start, or from the end
+/// for the failback).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RecordSetTimes {
+    pub dns_switch_first_s: Option<f64>,
+    pub dns_switch_last_s: Option<f64>,
+    pub dns_failback_last_s: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -177,6 +177,25 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
         fig.count(&m("requests_misrouted")),
         fig.count(&m("requests_failed"))
     );
+    if e.request_delay_s.is_some() {
+        let _ = writeln!(
+            out,
+            "  next address           {} requests passed it · lost mean {} · p99 {}",
+            fig.count(&m("request_delay_s/requests")),
+            fig.seconds(&m("request_delay_s/mean")),
+            fig.seconds(&m("request_delay_s/p99"))
+        );
+    }
+    for set in e.record_sets.keys() {
+        let m = |f: &str| format!("/episodes/{k}/record_sets/{}/{f}", escape(set));
+        let _ = writeln!(
+            out,
+            "  DNS switch in {:<9}first {} · last {}",
+            truncate(set, 9),
+            fig.seconds(&m("dns_switch_first_s")),
+            fig.seconds(&m("dns_switch_last_s"))
+        );
+    }
     let is_primary = report.settings.records.iter().any(|r| r.fails_back_to(&e.endpoint));
     let failback = if is_primary {
         format!(" · last name server back {}", fig.seconds(&m("dns_failback_last_s")))

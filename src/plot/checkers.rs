@@ -111,7 +111,7 @@ impl Chart for Checkers<'_> {
                 check.id,
                 check.checkers,
                 check.regions.len(),
-                check.endpoint,
+                check.endpoint.as_deref().unwrap_or_default(),
                 check.request_interval_s,
                 check.failure_threshold
             );

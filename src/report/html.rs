@@ -203,7 +203,7 @@ fn no_probes_row(h: &CheckSettings) -> Option<Vec<String>> {
         h.endpoint.clone().unwrap_or_default(),
         h.check_type.clone(),
         format!("{} s period", w.period_s),
-        format!("{} {} {}", w.metric, comparison_symbol(&w.comparison), w.threshold),
+        format!("{} {} {}", w.metric, w.comparison_symbol(), w.threshold),
         dash(),
         match w.evaluation_periods {
             1 => "no breaching period".to_owned(),
@@ -211,17 +211,6 @@ fn no_probes_row(h: &CheckSettings) -> Option<Vec<String>> {
         },
         notes.join(", "),
     ])
-}
-
-/// CloudWatch's comparison operator as a symbol: "≥" for GreaterThanOrEqualToThreshold.
-pub fn comparison_symbol(operator: &str) -> &'static str {
-    match operator {
-        "GreaterThanOrEqualToThreshold" => "≥",
-        "GreaterThanThreshold" => ">",
-        "LessThanThreshold" => "<",
-        "LessThanOrEqualToThreshold" => "≤",
-        _ => "?",
-    }
 }
 
 /// The name servers and the failover records they answer.

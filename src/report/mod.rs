@@ -100,6 +100,19 @@ pub struct CloudwatchSettings {
     pub outage_data: String,
 }
 
+impl CloudwatchSettings {
+    /// The comparison as a symbol: "≥" for GreaterThanOrEqualToThreshold.
+    pub fn comparison_symbol(&self) -> &'static str {
+        match self.comparison.as_str() {
+            "GreaterThanOrEqualToThreshold" => "≥",
+            "GreaterThanThreshold" => ">",
+            "LessThanThreshold" => "<",
+            "LessThanOrEqualToThreshold" => "≤",
+            _ => "?",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RecordSettings {
     pub name: String,

@@ -84,13 +84,17 @@ impl Watches {
         Watches { watches }
     }
 
-    pub fn count(&self) -> usize {
-        self.watches.len()
-    }
-
     /// The check a watch belongs to.
     pub fn check(&self, w: u32) -> u32 {
         self.watches[w as usize].check
+    }
+
+    /// When each watch's first period ends, if before the end of the run: (watch, time).
+    pub fn first_period_ends(&self, config: &Config) -> Vec<(u32, SimTime)> {
+        (0..self.watches.len() as u32)
+            .map(|w| (w, self.period_end_us(config, w, 0)))
+            .filter(|&(_, end_us)| end_us < config.end_us())
+            .collect()
     }
 
     /// When period `period` of watch `w` ends.

@@ -250,11 +250,8 @@ impl<'a, O: Observer> World<'a, O> {
         for (checker, done_us, ok) in health.first_probes(config, &endpoints.models) {
             engine.schedule(done_us, Event::Probe { checker, ok });
         }
-        for watch in 0..watches.count() as u32 {
-            let end_us = watches.period_end_us(config, watch, 0);
-            if end_us < config.end_us() {
-                engine.schedule(end_us, Event::PeriodEnd { watch, period: 0 });
-            }
+        for (watch, end_us) in watches.first_period_ends(config) {
+            engine.schedule(end_us, Event::PeriodEnd { watch, period: 0 });
         }
         let answer_shares = config
             .records

@@ -236,6 +236,24 @@ where
     )
 }
 
+/// A CloudWatch panel's caption and its threshold's legend entry.
+fn cloudwatch_texts(check: &CheckSettings) -> (String, String) {
+    let w = check.cloudwatch.as_ref().expect("a CloudWatch check");
+    let caption = format!(
+        "{}: CloudWatch {} of {}, {} s periods, data after {}",
+        check.id,
+        w.metric,
+        check.endpoint.as_deref().unwrap_or_default(),
+        w.period_s,
+        w.data_delay
+    );
+    let rule = match w.evaluation_periods {
+        1 => format!("threshold: unhealthy when {} {}", w.comparison_symbol(), w.threshold),
+        m => format!("threshold: unhealthy after {m} in a row {} {}", w.comparison_symbol(), w.threshold),
+    };
+    (caption, rule)
+}
+
 /// Each period's datapoint as a step at its value, periods without data shaded grey, the
 /// threshold dashed and the check's unhealthy spells shaded.
 fn cloudwatch<DB: DrawingBackend>(
@@ -252,18 +270,7 @@ where
     let end_min = report.duration_s / 60.0;
     let points: Vec<&DatapointRow> = trace.datapoints.iter().filter(|d| d.health_check == check.id).collect();
     let top = points.iter().filter_map(|d| d.value).fold(w.threshold, f64::max).max(1e-9) * 1.15;
-    let caption = format!(
-        "{}: CloudWatch {} of {}, {} s periods, data after {}",
-        check.id,
-        w.metric,
-        check.endpoint.as_deref().unwrap_or_default(),
-        w.period_s,
-        w.data_delay
-    );
-    let rule = match w.evaluation_periods {
-        1 => format!("threshold: unhealthy when {} {}", w.comparison_symbol(), w.threshold),
-        m => format!("threshold: unhealthy after {m} in a row {} {}", w.comparison_symbol(), w.threshold),
-    };
+    let (caption, rule) = cloudwatch_texts(check);
     let mut chart = ChartBuilder::on(&plot_area)
         .caption(caption, font(CAPTION_PX))
         .margin(12)

@@ -233,6 +233,32 @@ fn a_cloudwatch_check_detects_a_gray_failure_within_its_period_arithmetic_and_ht
 }
 
 #[test]
+fn a_calculated_check_over_a_cloudwatch_check_is_attributed_through_its_child() {
+    // AND over the HTTP and the CloudWatch check of one endpoint, used by the record; the
+    // gray failure lasts 2 min, so the metric often turns unhealthy after it has ended: its
+    // change and the parent's still count for the episode (the periods overlap it), and so
+    // does the DNS switch they cause.
+    let mut scenario = gray(0.3, 1);
+    scenario["endpoints"]["primary"]["faults"][0]["duration"] = json!("2m");
+    scenario["health_checks"]["both"] =
+        json!({ "type": "calculated", "children": ["http", "metric"], "health_threshold": 2 });
+    scenario["dns"]["records"]["app"]["failover"]["primary"]["health_check"] = json!("both");
+    let report = simulate(&scenario, 200);
+    let mut after_the_end = 0;
+    for run in &report.run_results {
+        assert_eq!(run.health_checks["both"].went_unhealthy, 1);
+        assert_eq!(run.totals.false_failovers, 0);
+        let e = &run.episodes[0];
+        assert_eq!(e.health_check.as_deref(), Some("metric"), "the child detects; the parent follows it");
+        let switch = e.dns_switch_last_s.expect("the switch is caused by an attributed change");
+        assert!(switch >= e.detection_s.unwrap());
+        after_the_end += usize::from(switch > 120.0);
+    }
+    println!("calculated over CloudWatch: {after_the_end} of 200 DNS switches after the episode's end, attributed");
+    assert!(after_the_end > 20, "{after_the_end} switches after the episode's end");
+}
+
+#[test]
 fn an_outage_publishes_no_data_unless_a_load_balancer_reports_errors() {
     // A crashed host publishes nothing: its periods have no data. With the last known
     // status the check stays healthy; with "unhealthy" it fails at the first period down

@@ -224,6 +224,9 @@ fn write_outputs(dir: &Path, report: &Report, plots: Vec<(String, Vec<u8>)>) -> 
         files.push(("timeline.csv".into(), report::csv::timeline(report, trace)));
         files.push(("clients.csv".into(), report::csv::clients(report, trace)));
         files.push(("checkers.csv".into(), report::csv::checkers(trace)));
+        if report::csv::has_datapoints(report) {
+            files.push(("datapoints.csv".into(), report::csv::datapoints(trace)));
+        }
     }
     files.extend(plots);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output directory {}", dir.display()))?;
@@ -576,8 +579,13 @@ fn plot(dir: &Path, out: &Path) -> Result<()> {
             report::SCHEMA_VERSION
         );
     }
-    let trace = report::csv::read_trace(&report, &read("timeline.csv")?, &read("clients.csv")?, &read("checkers.csv")?)
-        .with_context(|| format!("in {}", dir.display()))?;
+    let mut trace =
+        report::csv::read_trace(&report, &read("timeline.csv")?, &read("clients.csv")?, &read("checkers.csv")?)
+            .with_context(|| format!("in {}", dir.display()))?;
+    if report::csv::has_datapoints(&report) {
+        trace.datapoints =
+            report::csv::read_datapoints(&read("datapoints.csv")?).with_context(|| format!("in {}", dir.display()))?;
+    }
     report.trace = Some(trace);
     let files = fosim::plot::files(&report)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;

@@ -45,6 +45,28 @@ pub struct Transition {
     pub healthy: bool,
 }
 
+/// What a status change of a check without checkers rests on (docs/model.md §3.12–§3.13);
+/// a probing check's changes rest on its probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// A calculated check: the change of a child (its transition number) whose arrival
+    /// caused it.
+    Child { transition: u32 },
+    /// A CloudWatch check: the metric over the periods [from_us, to_us) it evaluated.
+    Metric { from_us: SimTime, to_us: SimTime },
+}
+
+/// A CloudWatch check's datapoint reaching Route 53.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Datapoint {
+    pub at_us: SimTime,
+    pub check: u32,
+    pub period_start_us: SimTime,
+    pub period_end_us: SimTime,
+    /// None: the period has no data.
+    pub value: Option<f64>,
+}
+
 /// One change of one checker's own status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckerFlip {
@@ -148,6 +170,14 @@ pub enum Observation<'a> {
     },
     CheckerFlip(CheckerFlip),
     Transition(Transition),
+    /// What the status change just observed rests on, for a calculated or CloudWatch
+    /// check (sent right after its `Transition`).
+    Evidence {
+        transition: u32,
+        evidence: Evidence,
+    },
+    /// A CloudWatch datapoint (or the news that its period has none) reached Route 53.
+    Datapoint(Datapoint),
     AnswerChange {
         change: AnswerChange,
         answer: &'a AnswerSummary,

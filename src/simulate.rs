@@ -8,13 +8,14 @@ use crate::metrics::Recorder;
 use crate::model::answers::names_when_healthy;
 use crate::model::{self, RunError, RunOptions};
 use crate::report::{
-    self, CheckSettings, GroupSettings, MemberSettings, PairSettings, PoolSettings, RecordSettings, Report, RunResult,
-    SetSettings, Settings, Trace,
+    self, CalculatedSettings, CheckSettings, CloudwatchSettings, GroupSettings, MemberSettings, PairSettings,
+    PoolSettings, RecordSettings, Report, RunResult, SetSettings, Settings, Trace,
 };
 use crate::scenario::config::{
-    ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, MemberValue, Policy, PoolConfig,
+    CheckKind, ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, MemberValue, Policy, PoolConfig,
 };
 use crate::scenario::values::Dist;
+use crate::scenario::{InsufficientData, Metric, OutageData};
 use crate::time::{format_duration, to_seconds};
 use rayon::prelude::*;
 
@@ -111,10 +112,15 @@ fn settings(c: &Config) -> Settings {
 
 /// A health check as the report shows it.
 fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
+    let (calculated, cloudwatch) = kind_settings(c, h);
+    let check_type = match h.kind {
+        CheckKind::Probing => format!("{:?}", h.check_type).to_lowercase(),
+        _ => crate::scenario::config::type_name(h.check_type).to_owned(),
+    };
     CheckSettings {
         id: h.id.clone(),
-        endpoint: c.endpoints[h.endpoint as usize].id.clone(),
-        check_type: format!("{:?}", h.check_type).to_lowercase(),
+        endpoint: h.endpoint.map(|e| c.endpoints[e as usize].id.clone()),
+        check_type,
         request_interval_s: to_seconds(h.interval_us),
         failure_threshold: h.failure_threshold,
         regions: h.regions.iter().map(|&r| c.regions[r as usize].clone()).collect(),
@@ -124,6 +130,50 @@ fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
         inverted: h.inverted,
         disabled: h.disabled,
         probe_loss_rate: h.probe_loss.p,
+        calculated,
+        cloudwatch,
+    }
+}
+
+/// The settings of a calculated or CloudWatch check, in the scenario file's words.
+fn kind_settings(c: &Config, h: &HealthCheckConfig) -> (Option<CalculatedSettings>, Option<CloudwatchSettings>) {
+    match &h.kind {
+        CheckKind::Probing => (None, None),
+        CheckKind::Calculated(calc) => (
+            Some(CalculatedSettings {
+                children: calc.children.iter().map(|&k| c.health_checks[k as usize].id.clone()).collect(),
+                health_threshold: calc.health_threshold,
+                update_delay: describe_dist(&calc.update_delay),
+            }),
+            None,
+        ),
+        CheckKind::Cloudwatch(cw) => (
+            None,
+            Some(CloudwatchSettings {
+                metric: match cw.metric {
+                    Metric::ErrorRate => "error_rate",
+                    Metric::LatencyAverage => "latency_average",
+                    Metric::LatencyP99 => "latency_p99",
+                }
+                .into(),
+                period_s: to_seconds(cw.period_us),
+                threshold: cw.threshold,
+                comparison: format!("{:?}", cw.comparison),
+                evaluation_periods: cw.evaluation_periods,
+                data_delay: describe_dist(&cw.data_delay),
+                insufficient_data_health_status: match cw.insufficient_data {
+                    InsufficientData::Healthy => "healthy",
+                    InsufficientData::Unhealthy => "unhealthy",
+                    InsufficientData::LastKnownStatus => "last_known_status",
+                }
+                .into(),
+                outage_data: match cw.outage_data {
+                    OutageData::Missing => "missing",
+                    OutageData::Errors => "errors",
+                }
+                .into(),
+            }),
+        ),
     }
 }
 

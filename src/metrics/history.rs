@@ -4,7 +4,7 @@
 //! away from what they answer when all is well (docs/model.md §7).
 
 use super::episodes::Closed;
-use crate::observe::{AnswerChange, AnswerSummary, Episode, Start, Transition};
+use crate::observe::{AnswerChange, AnswerSummary, Episode, Evidence, Start, Transition};
 use crate::report::{EpisodeResult, RecordSetTimes};
 use crate::scenario::FaultKind;
 use crate::scenario::config::Config;
@@ -25,6 +25,8 @@ pub struct History {
     /// The endpoints each question's answer names while every check is healthy.
     healthy_names: Vec<Vec<u32>>,
     question_count: usize,
+    /// What each status change of a calculated or CloudWatch check rests on, by number.
+    evidence: BTreeMap<u32, Evidence>,
 }
 
 /// A change of one name server's answer to one question: when, why, and which endpoints the
@@ -63,7 +65,12 @@ impl History {
             initial_names: start.answers.iter().map(|a| a.names.clone()).collect(),
             healthy_names: start.healthy_answers.iter().map(|a| a.names.clone()).collect(),
             question_count,
+            evidence: BTreeMap::new(),
         }
+    }
+
+    pub fn set_evidence(&mut self, transition: u32, evidence: Evidence) {
+        self.evidence.insert(transition, evidence);
     }
 
     pub fn answer_changed(&mut self, change: AnswerChange, answer: &AnswerSummary) {
@@ -77,6 +84,11 @@ impl History {
 
     pub fn transitions_of(&self, check: u32) -> impl Iterator<Item = &Transition> + '_ {
         self.transitions.iter().filter(move |t| t.check == check)
+    }
+
+    /// The numbers of a check's status changes, in order.
+    pub fn transition_ids_of(&self, check: u32) -> impl Iterator<Item = u32> + '_ {
+        (0u32..).zip(&self.transitions).filter(move |(_, t)| t.check == check).map(|(id, _)| id)
     }
 
     /// (time s, check, healthy) of every change of a check's status. Changes during the
@@ -93,18 +105,29 @@ impl History {
         episode.end_us + config.health_checks[check as usize].probe_duration_us_max()
     }
 
-    /// A check went unhealthy, measured, outside every episode of its endpoint (inverted
-    /// checks are unhealthy by design when all is well, so never count).
-    pub fn is_false_failover(&self, config: &Config, t: &Transition) -> bool {
-        let hc = &config.health_checks[t.check as usize];
+    /// Whether status change number `id` is attributed to episode `e` (docs/model.md
+    /// §7.2.3): a probing check's change of the episode's endpoint between its start and its
+    /// end plus the check's longest probe; a CloudWatch check's change whose datapoints'
+    /// periods overlap the episode; a calculated check's change whose child's change is
+    /// attributed to it.
+    fn attributed(&self, config: &Config, id: u32, e: &Episode) -> bool {
+        let t = &self.transitions[id as usize];
+        let watches_endpoint = config.health_checks[t.check as usize].endpoint == Some(e.endpoint);
+        match self.evidence.get(&id) {
+            Some(Evidence::Child { transition }) => self.attributed(config, *transition, e),
+            Some(Evidence::Metric { from_us, to_us }) => watches_endpoint && *from_us < e.end_us && *to_us > e.start_us,
+            None => watches_endpoint && e.start_us <= t.at_us && t.at_us < Self::attributed_end_us(config, t.check, e),
+        }
+    }
+
+    /// A check went unhealthy, measured, attributed to no episode (inverted checks are
+    /// unhealthy by design when all is well, so never count).
+    pub fn is_false_failover(&self, config: &Config, id: u32) -> bool {
+        let t = &self.transitions[id as usize];
         !t.healthy
-            && !hc.inverted
+            && !config.health_checks[t.check as usize].inverted
             && t.at_us >= config.warmup_us
-            && !self.episodes.iter().any(|e| {
-                e.endpoint == hc.endpoint
-                    && e.start_us <= t.at_us
-                    && t.at_us < Self::attributed_end_us(config, t.check, e)
-            })
+            && !self.episodes.iter().any(|e| self.attributed(config, id, e))
     }
 
     fn status_after(&self, check: u32, at_us: SimTime, inclusive: bool) -> bool {
@@ -149,9 +172,7 @@ impl History {
                     if let Some(since) = away_since.take() {
                         close(since, change.at_us);
                     }
-                } else if away_since.is_none()
-                    && self.is_false_failover(config, &self.transitions[change.transition as usize])
-                {
+                } else if away_since.is_none() && self.is_false_failover(config, change.transition) {
                     away_since = Some(change.at_us);
                 }
             }
@@ -204,22 +225,30 @@ impl History {
         }
     }
 
-    /// Detection: the endpoint's (first) health check turns unhealthy between the episode's
-    /// start and its attributed end — at the start itself if it already was. Recovery: the
-    /// check healthy again at or after the end (and after detection).
+    /// Detection: the first status change to unhealthy attributed to the episode of any
+    /// check that depends on its endpoint — at the start itself if one of the endpoint's own
+    /// checks already was unhealthy. Recovery: the detecting check healthy again at or after
+    /// the end (and after detection). Without a detection the episode names the endpoint's
+    /// first own check, else its first calculated one.
     fn check_times(&self, config: &Config, e: &Episode) -> CheckTimes {
-        let Some(c) = config.checks_of(e.endpoint).next().map(|(c, _)| c) else {
-            return CheckTimes { check: None, detection_us: None, recovery_us: None, attributed_end_us: e.end_us };
-        };
-        let attributed_end_us = Self::attributed_end_us(config, c, e);
-        let detection_us = if !self.status_after(c, e.start_us, false) {
-            Some(e.start_us)
-        } else {
-            self.transitions_of(c)
-                .find(|t| !t.healthy && t.at_us >= e.start_us && t.at_us < attributed_end_us)
-                .map(|t| t.at_us)
-        };
-        let recovery_us = detection_us.and_then(|detected_us| {
+        // Answer changes count for the episode until its probing checks' last results can
+        // arrive (or when a change is attributed to it).
+        let attributed_end_us =
+            config.checks_of(e.endpoint).map(|(c, _)| Self::attributed_end_us(config, c, e)).max().unwrap_or(e.end_us);
+        let mut first: Option<(SimTime, Option<u32>, u32)> = None;
+        for c in config.checks_depending_on(e.endpoint) {
+            if let Some(found) = self.detection(config, c, e)
+                && first.is_none_or(|best| found < best)
+            {
+                first = Some(found);
+            }
+        }
+        let check = first.map(|(_, _, c)| c).or_else(|| {
+            let own =
+                config.checks_depending_on(e.endpoint).find(|&c| config.health_checks[c as usize].endpoint.is_some());
+            own.or_else(|| config.checks_depending_on(e.endpoint).next())
+        });
+        let recovery_us = first.and_then(|(detected_us, _, c)| {
             let from_us = e.end_us.max(detected_us);
             if self.status_after(c, from_us, true) {
                 Some(from_us)
@@ -227,7 +256,24 @@ impl History {
                 self.transitions_of(c).find(|t| t.healthy && t.at_us > from_us).map(|t| t.at_us)
             }
         });
-        CheckTimes { check: Some(c), detection_us, recovery_us, attributed_end_us }
+        CheckTimes { check, detection_us: first.map(|(t, _, _)| t), recovery_us, attributed_end_us }
+    }
+
+    /// When check `c` detected the episode: (time, the change's number — None when the
+    /// check, one of the endpoint's own, was already unhealthy at the start —, c). A
+    /// calculated check unhealthy at the start may be so because of another endpoint, so
+    /// only its attributed changes count.
+    fn detection(&self, config: &Config, c: u32, e: &Episode) -> Option<(SimTime, Option<u32>, u32)> {
+        let own = config.health_checks[c as usize].endpoint == Some(e.endpoint);
+        if own && !self.status_after(c, e.start_us, false) {
+            return Some((e.start_us, None, c));
+        }
+        self.transition_ids_of(c)
+            .find(|&id| {
+                let t = &self.transitions[id as usize];
+                !t.healthy && t.at_us >= e.start_us && self.attributed(config, id, e)
+            })
+            .map(|id| (self.transitions[id as usize].at_us, Some(id), c))
     }
 
     /// The first and last name server to stop answering the endpoint (for every question
@@ -246,7 +292,7 @@ impl History {
         let mut switches = Vec::new();
         let mut failbacks = Vec::new();
         for ns in 0..config.name_server_count as usize {
-            let (switch, failback) = self.name_server_episode(ns, questions, e, attributed_end_us);
+            let (switch, failback) = self.name_server_episode(config, ns, questions, e, attributed_end_us);
             if switch.is_some_and(|t| t > e.start_us) {
                 failbacks.push(failback);
             }
@@ -299,6 +345,7 @@ impl History {
     /// episode's end, it answered the endpoint again.
     fn name_server_episode(
         &self,
+        config: &Config,
         ns: usize,
         questions: &[usize],
         e: &Episode,
@@ -327,9 +374,11 @@ impl History {
                 away(&answers)
             });
             first_away
-                .map(|(_, c)| (c.at_us, self.transitions[c.transition as usize].at_us))
-                .filter(|&(_, cause_us)| cause_us >= e.start_us && cause_us < attributed_end_us)
-                .map(|(at_us, _)| at_us)
+                .filter(|(_, c)| {
+                    let cause_us = self.transitions[c.transition as usize].at_us;
+                    (cause_us >= e.start_us && cause_us < attributed_end_us) || self.attributed(config, c.transition, e)
+                })
+                .map(|(_, c)| c.at_us)
         };
         let Some(switch_us) = switch_us else { return (None, None) };
 

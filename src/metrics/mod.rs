@@ -8,8 +8,8 @@ mod episodes;
 mod history;
 mod timeline;
 
-use crate::observe::{Batch, CheckerFlip, CheckerId, Observation, Observer, Queries, RunEnd};
-use crate::report::{CheckTotals, GroupTotals, RunResult, Totals, Trace};
+use crate::observe::{Batch, CheckerFlip, CheckerId, Datapoint, Observation, Observer, Queries, RunEnd};
+use crate::report::{CheckTotals, DatapointRow, GroupTotals, RunResult, Totals, Trace};
 use crate::scenario::config::Config;
 use crate::time::to_seconds;
 use episodes::Episodes;
@@ -44,6 +44,8 @@ pub struct Recorder<'c> {
     /// (probes, failed) per health check, warm-up included.
     probes: Vec<(u64, u64)>,
     flips: Vec<CheckerFlip>,
+    /// CloudWatch datapoints, traced runs only.
+    datapoints: Vec<Datapoint>,
 }
 
 /// A replication's figures, and its trace when one was kept.
@@ -67,6 +69,7 @@ impl<'c> Recorder<'c> {
             authoritative_queries: 0,
             probes: vec![(0, 0); config.health_checks.len()],
             flips: Vec::new(),
+            datapoints: Vec::new(),
         }
     }
 
@@ -113,6 +116,7 @@ impl<'c> Recorder<'c> {
             clients: client_rows.unwrap_or_default(),
             check_changes: history.check_changes(config),
             checker_flips: self.checker_flips(&self.checkers),
+            datapoints: self.datapoint_rows(),
         });
         let result = RunResult {
             replication: end.replication,
@@ -167,7 +171,7 @@ impl<'c> Recorder<'c> {
             let went_unhealthy =
                 history.transitions_of(c as u32).filter(|t| !t.healthy && t.at_us >= config.warmup_us).count() as u64;
             let false_failovers =
-                history.transitions_of(c as u32).filter(|t| history.is_false_failover(config, t)).count() as u64;
+                history.transition_ids_of(c as u32).filter(|&id| history.is_false_failover(config, id)).count() as u64;
             totals.false_failovers += false_failovers;
             let (probes, probes_failed) = self.probes[c];
             out.insert(hc.id.clone(), CheckTotals { probes, probes_failed, went_unhealthy, false_failovers });
@@ -175,6 +179,22 @@ impl<'c> Recorder<'c> {
         totals.false_failover_s = history.false_failover_s(config);
         totals.false_failovers_per_day = totals.false_failovers as f64 * 86_400.0 / to_seconds(config.duration_us);
         out
+    }
+
+    /// The datapoints of the measured time: those whose period ends after the warm-up.
+    fn datapoint_rows(&self) -> Vec<DatapointRow> {
+        let config = self.config;
+        self.datapoints
+            .iter()
+            .filter(|d| d.period_end_us > config.warmup_us)
+            .map(|d| DatapointRow {
+                health_check: config.health_checks[d.check as usize].id.clone(),
+                period_start_s: config.scenario_s(d.period_start_us),
+                period_end_s: config.scenario_s(d.period_end_us),
+                arrived_s: config.scenario_s(d.at_us),
+                value: d.value,
+            })
+            .collect()
     }
 
     /// (time s, check, region, index in region, healthy) of every checker flip.
@@ -225,6 +245,12 @@ impl Observer for Recorder<'_> {
                     timeline.check_changed(t.check, t.healthy);
                 }
                 self.history.transitions.push(t);
+            }
+            Observation::Evidence { transition, evidence } => self.history.set_evidence(transition, evidence),
+            Observation::Datapoint(d) => {
+                if self.trace {
+                    self.datapoints.push(d);
+                }
             }
             Observation::AnswerChange { change, answer, previous: _ } => {
                 if let Some(timeline) = self.timeline() {

@@ -139,6 +139,17 @@ impl Health {
         (flipped, Some(id))
     }
 
+    /// A check without checkers (calculated, CloudWatch) changed its reported status:
+    /// records the change and returns its number.
+    pub fn record(&mut self, at_us: SimTime, check: u32, healthy: bool) -> u32 {
+        let state = &mut self.checks[check as usize];
+        assert_ne!(state.healthy, healthy, "a status change changes the status");
+        state.healthy = healthy;
+        let id = u32::try_from(self.transitions.len()).expect("fewer than 2^32 status changes");
+        self.transitions.push(Transition { at_us, check, healthy });
+        id
+    }
+
     /// No name server consults the check any more.
     pub fn unused(&mut self, check: u32, now_us: SimTime) {
         self.unused_since[check as usize] = Some(now_us);
@@ -154,7 +165,7 @@ impl Health {
                 None => checker.rng.next_u64() % hc.interval_us,
                 Some(phase) => phase.sample(&mut checker.rng),
             };
-            let (done_us, ok) = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
+            let (done_us, ok) = checker.probe(hc, &endpoints[probed(hc)], send_us);
             out.push((i as u32, done_us, ok));
         }
         out
@@ -176,7 +187,7 @@ impl Health {
         if checker.sent_us < self.registered_us[check as usize] {
             // Sent before the check was registered anew: its result does not count.
             let send_us = checker.next_send_us(hc, now_us);
-            let next = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
+            let next = checker.probe(hc, &endpoints[probed(hc)], send_us);
             return ProbeResult { next, flipped: false, transition: None };
         }
         let flipped = if ok == checker.healthy {
@@ -188,7 +199,7 @@ impl Health {
             checker.disagreeing >= threshold
         };
         let send_us = checker.next_send_us(hc, now_us);
-        let next = checker.probe(hc, &endpoints[hc.endpoint as usize], send_us);
+        let next = checker.probe(hc, &endpoints[probed(hc)], send_us);
         if !flipped {
             return ProbeResult { next, flipped, transition: None };
         }
@@ -211,6 +222,11 @@ impl Health {
         self.transitions.push(Transition { at_us: now_us, check, healthy });
         ProbeResult { next, flipped, transition: Some(id) }
     }
+}
+
+/// The endpoint a check with checkers probes.
+fn probed(hc: &HealthCheckConfig) -> usize {
+    hc.endpoint.expect("a check with checkers probes an endpoint") as usize
 }
 
 /// Whether the checkers' views make the check healthy, before `inverted` (docs/model.md
@@ -300,7 +316,7 @@ mod tests {
     fn hc(check_type: CheckType) -> HealthCheckConfig {
         HealthCheckConfig {
             id: "hc".into(),
-            endpoint: 0,
+            endpoint: Some(0),
             preset: &crate::scenario::presets::ROUTE53,
             check_type,
             schedule: Schedule::AfterResponse,
@@ -320,6 +336,7 @@ mod tests {
             inverted: false,
             disabled: false,
             probe_loss: Probability::ZERO,
+            kind: config::CheckKind::Probing,
         }
     }
 

@@ -6,7 +6,9 @@
 
 pub mod aggregate;
 pub mod answers;
+pub mod calculated;
 pub mod client;
+pub mod cloudwatch;
 pub mod deferred;
 pub mod dns;
 pub mod draws;
@@ -16,11 +18,13 @@ pub mod resolver;
 pub mod tracking;
 
 use crate::engine::Engine;
-use crate::observe::{AnswerSummary, CheckerFlip, CheckerId, Observation, Observer, RunEnd, Start};
+use crate::observe::{AnswerSummary, CheckerFlip, CheckerId, Evidence, Observation, Observer, RunEnd, Start};
 use crate::rng;
 use crate::scenario::config::Config;
 use crate::time::SimTime;
+use calculated::Calculated;
 use client::{Clients, Forced, Kind};
+use cloudwatch::Watches;
 use deferred::Deferred;
 use dns::{Changed, NameServers, StartAnswers};
 use endpoint::{EndpointModel, Endpoints};
@@ -62,6 +66,21 @@ pub enum Event {
         slot: u32,
         version: u32,
     },
+    /// A child's status change reaches a calculated check (docs/model.md §3.12).
+    ChildUpdate {
+        link: u32,
+        transition: u32,
+    },
+    /// A CloudWatch check's metric period ends (docs/model.md §3.13).
+    PeriodEnd {
+        watch: u32,
+        period: u32,
+    },
+    /// A CloudWatch period's datapoint, or the news that it has none, reaches Route 53.
+    Datapoint {
+        watch: u32,
+        period: u32,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +94,8 @@ struct World<'a, O: Observer> {
     observer: &'a mut O,
     endpoints: Endpoints,
     health: Health,
+    calculated: Calculated,
+    watches: Watches,
     name_servers: NameServers,
     resolvers: Resolvers,
     clients: Clients,
@@ -94,21 +115,41 @@ struct World<'a, O: Observer> {
 /// The most events pending at once: one per client, per resolver entry (its pool), per
 /// checker, per episode edge and per answer-cache slot, plus name-server updates in flight — at most one per name
 /// server per status change, and a status change needs a checker flip, which needs a
-/// probe. The queue only grows as used.
+/// probe. The queue only grows as used. Checks without checkers add their own
+/// (`derived_events_max`).
 fn queue_bound(
     config: &Config,
     clients: &Clients,
     resolvers: &Resolvers,
     health: &Health,
     endpoints: &Endpoints,
+    calculated: &Calculated,
 ) -> usize {
     let probes_max: u64 =
         config.health_checks.iter().map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1)).sum();
-    let updates_max = u64::from(config.name_server_count).saturating_mul(probes_max);
+    let (derived_changes_max, derived_events_max) = derived_events_max(config, calculated, probes_max);
+    let updates_max =
+        u64::from(config.name_server_count).saturating_mul(probes_max.saturating_add(derived_changes_max));
     let cache_slots =
         if config.answer_cache.is_some() { config.name_server_count as usize * config.questions.len() } else { 0 };
     (clients.state.len() + resolvers.slot_count() + health.checkers.len() + 2 * endpoints.episodes.len() + cache_slots)
-        .saturating_add(usize::try_from(updates_max).unwrap_or(usize::MAX))
+        .saturating_add(usize::try_from(updates_max.saturating_add(derived_events_max)).unwrap_or(usize::MAX))
+}
+
+/// Calculated and CloudWatch checks: (their status changes, their events in flight) at
+/// most. A CloudWatch check has one pending period end and its datapoints in flight, and
+/// changes at most once per datapoint; a check with checkers changes at most twice per
+/// probe (a check registered anew turns unhealthy without one); each change of a child
+/// sends one update per link, and a calculated check changes at most once per update.
+fn derived_events_max(config: &Config, calculated: &Calculated, probes_max: u64) -> (u64, u64) {
+    let datapoints_max = config.datapoints_max();
+    if datapoints_max == 0 && calculated.link_count() == 0 {
+        return (0, 0);
+    }
+    let child_changes_max = probes_max.saturating_mul(2).saturating_add(datapoints_max);
+    let child_updates_max = (calculated.link_count() as u64).saturating_mul(child_changes_max);
+    let watches = config.health_checks.len() as u64;
+    (datapoints_max.saturating_add(child_updates_max), child_updates_max.saturating_add(watches + datapoints_max))
 }
 
 /// How a replication runs.
@@ -166,6 +207,8 @@ impl<'a, O: Observer> World<'a, O> {
     ) -> Result<(Self, Engine<Event>), RunError> {
         let endpoints = Endpoints::build(config, seed)?;
         let mut health = Health::new(config, seed);
+        let calculated = Calculated::new(config, seed, &mut health.checks);
+        let watches = Watches::new(config, seed);
         let initial_health: Vec<bool> = health.checks.iter().map(|c| c.healthy).collect();
         let mut name_servers = NameServers::new(config, seed, &initial_health);
         let mut resolvers = Resolvers::new(config, seed);
@@ -194,7 +237,7 @@ impl<'a, O: Observer> World<'a, O> {
         }));
         drop(client_endpoints);
 
-        let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints);
+        let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints, &calculated);
         let mut engine = Engine::new(pending_max);
         for (id, e) in endpoints.episodes.iter().enumerate() {
             engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });
@@ -202,6 +245,9 @@ impl<'a, O: Observer> World<'a, O> {
         }
         for (checker, done_us, ok) in health.first_probes(config, &endpoints.models) {
             engine.schedule(done_us, Event::Probe { checker, ok });
+        }
+        for (watch, end_us) in watches.first_period_ends(config) {
+            engine.schedule(end_us, Event::PeriodEnd { watch, period: 0 });
         }
         let answer_shares = (0..question_count)
             .map(|q| vec![(0, name_servers.shares(q, &config.question_tree(q).endpoints))])
@@ -213,6 +259,8 @@ impl<'a, O: Observer> World<'a, O> {
             observer,
             endpoints,
             health,
+            calculated,
+            watches,
             name_servers,
             resolvers,
             clients,
@@ -290,6 +338,51 @@ impl<'a, O: Observer> World<'a, O> {
                 self.name_servers.on_cache_expiry(now_us, slot, &mut self.changes);
                 self.answers_changed(now_us);
             }
+            Event::ChildUpdate { link, transition } => self.on_child_update(engine, now_us, link, transition),
+            Event::PeriodEnd { watch, period } => self.on_period_end(engine, watch, period),
+            Event::Datapoint { watch, period } => self.on_datapoint(engine, now_us, watch, period),
+        }
+    }
+
+    /// A child's change reaches a calculated check, which may change in turn.
+    fn on_child_update(&mut self, engine: &mut Engine<Event>, now_us: SimTime, link: u32, transition: u32) {
+        let parent = self.calculated.parent(link);
+        let change = self.health.transitions[transition as usize];
+        let current = self.health.checks[parent as usize].healthy;
+        if let Some(healthy) = self.calculated.on_update(self.config, link, transition, change, current) {
+            let id = self.health.record(now_us, parent, healthy);
+            self.status_changed(engine, now_us, id, Some(Evidence::Child { transition }));
+        }
+    }
+
+    /// A CloudWatch period ends: its datapoint is on its way, and the next period begins.
+    fn on_period_end(&mut self, engine: &mut Engine<Event>, watch: u32, period: u32) {
+        let end_us = self.config.end_us();
+        let arrival_us = self.watches.arrival_us(self.config, watch, period);
+        if arrival_us < end_us {
+            engine.schedule(arrival_us, Event::Datapoint { watch, period });
+        }
+        let next_us = self.watches.period_end_us(self.config, watch, period + 1);
+        if next_us < end_us {
+            engine.schedule(next_us, Event::PeriodEnd { watch, period: period + 1 });
+        }
+    }
+
+    /// A CloudWatch datapoint arrives: the observer is told, and the status may change.
+    fn on_datapoint(&mut self, engine: &mut Engine<Event>, now_us: SimTime, watch: u32, period: u32) {
+        let check = self.watches.check(watch);
+        let reported = self.health.checks[check as usize].healthy;
+        let a = self.watches.on_arrival(self.config, &self.endpoints.models, watch, period, reported);
+        self.observer.observe(Observation::Datapoint(crate::observe::Datapoint {
+            at_us: now_us,
+            check,
+            period_start_us: a.period_start_us,
+            period_end_us: a.period_end_us,
+            value: a.value,
+        }));
+        if let Some((healthy, from_us, to_us)) = a.change {
+            let id = self.health.record(now_us, check, healthy);
+            self.status_changed(engine, now_us, id, Some(Evidence::Metric { from_us, to_us }));
         }
     }
 
@@ -303,17 +396,34 @@ impl<'a, O: Observer> World<'a, O> {
             self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: ok }));
         }
         if let Some(transition) = result.transition {
-            self.status_changed(engine, now_us, transition);
+            self.status_changed(engine, now_us, transition, None);
         }
     }
 
-    /// A check's reported status changed: the observer is told and the change propagates to
-    /// every name server.
-    fn status_changed(&mut self, engine: &mut Engine<Event>, now_us: SimTime, transition: u32) {
-        self.observer.observe(Observation::Transition(self.health.transitions[transition as usize]));
+    /// A check's reported status changed: the observer is told (with what a check without
+    /// checkers based it on), and the change propagates to every name server and every
+    /// calculated check that lists it.
+    fn status_changed(
+        &mut self,
+        engine: &mut Engine<Event>,
+        now_us: SimTime,
+        transition: u32,
+        evidence: Option<Evidence>,
+    ) {
+        let change = self.health.transitions[transition as usize];
+        self.observer.observe(Observation::Transition(change));
+        if let Some(evidence) = evidence {
+            self.observer.observe(Observation::Evidence { transition, evidence });
+        }
+        let end_us = self.config.end_us();
         for (name_server, at_us) in self.name_servers.propagate(self.config, now_us) {
-            if at_us < self.config.end_us() {
+            if at_us < end_us {
                 engine.schedule(at_us, Event::NameServerUpdate { name_server, transition });
+            }
+        }
+        for (link, at_us) in self.calculated.updates(self.config, change.check, now_us) {
+            if at_us < end_us {
+                engine.schedule(at_us, Event::ChildUpdate { link, transition });
             }
         }
     }
@@ -338,7 +448,7 @@ impl<'a, O: Observer> World<'a, O> {
                 self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: false }));
             }
             if let Some(id) = registered {
-                self.status_changed(engine, now_us, id);
+                self.status_changed(engine, now_us, id, None);
                 self.name_servers.apply(name_server, id, self.health.transitions[id as usize]);
                 checks.push(c);
             }

@@ -1,7 +1,9 @@
 //! The checker raster: each health checker's own status over time, one row per checker
 //! grouped by region, the status Route 53 reports, and the share of healthy checkers
-//! against the `healthy_fraction` line — the 18 % rule made visible.
+//! against the `healthy_fraction` line — the 18 % rule made visible. Checks without
+//! checkers (calculated, CloudWatch) get their own panels below (check_kinds.rs).
 
+use super::check_kinds;
 use super::{CAPTION_PX, Chart, DrawResult, FAULT_SHADE, LABEL_PX, Mark, TICK_PX};
 use super::{font, legend, minutes_label};
 use crate::report::{CheckSettings, Report, Trace};
@@ -32,13 +34,18 @@ pub struct Checkers<'a> {
     report: &'a Report,
     trace: &'a Trace,
     checks: Vec<&'a CheckSettings>,
+    /// Calculated and CloudWatch checks, drawn after the checks with checkers.
+    kinds: Vec<&'a CheckSettings>,
 }
 
 impl<'a> Checkers<'a> {
-    /// None when no health check has checkers (none, or all disabled).
+    /// None when no health check has checkers (none, or all disabled) and none is
+    /// calculated or follows a CloudWatch metric.
     pub fn new(report: &'a Report, trace: &'a Trace) -> Option<Self> {
         let checks: Vec<&CheckSettings> = report.settings.health_checks.iter().filter(|h| h.checkers > 0).collect();
-        (!checks.is_empty()).then_some(Checkers { report, trace, checks })
+        let kinds: Vec<&CheckSettings> =
+            report.settings.health_checks.iter().filter(|h| check_kinds::drawn_here(h)).collect();
+        (!checks.is_empty() || !kinds.is_empty()).then_some(Checkers { report, trace, checks, kinds })
     }
 }
 
@@ -89,7 +96,8 @@ impl Chart for Checkers<'_> {
             .iter()
             .map(|c| raster_height(c) + SHARE_HEIGHT + if self.first_wave(c).is_some() { raster_height(c) } else { 0 })
             .sum();
-        (WIDTH, TITLE_HEIGHT + panels)
+        let kinds: u32 = self.kinds.iter().map(|c| check_kinds::height(c)).sum();
+        (WIDTH, TITLE_HEIGHT + panels + kinds)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -111,7 +119,7 @@ impl Chart for Checkers<'_> {
                 check.id,
                 check.checkers,
                 check.regions.len(),
-                check.endpoint,
+                check.endpoint.as_deref().unwrap_or_default(),
                 check.request_interval_s,
                 check.failure_threshold
             );
@@ -137,6 +145,11 @@ impl Chart for Checkers<'_> {
                 self.raster(&zoom, check, window, &caption, "time since the start of the run (mm:ss)", &clock_label)?;
                 after = next;
             }
+            rest = after;
+        }
+        for check in &self.kinds {
+            let (area, after) = rest.split_vertically(check_kinds::height(check));
+            check_kinds::draw(&area, self.report, self.trace, check)?;
             rest = after;
         }
         Ok(())

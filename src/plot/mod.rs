@@ -5,6 +5,7 @@
 //! twice, once per backend, by one generic `draw`.
 
 mod cdf;
+mod check_kinds;
 mod checkers;
 mod runs;
 pub mod sweep;

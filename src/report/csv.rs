@@ -1,5 +1,6 @@
-//! CSV renderers: `timeline.csv`, `clients.csv`, `checkers.csv`. Pure functions from a
-//! report to bytes.
+//! CSV renderers: `timeline.csv`, `clients.csv`, `checkers.csv`, and `datapoints.csv` for
+//! scenarios with CloudWatch checks. Pure functions from a report to bytes, and their
+//! readers for `fosim plot`.
 
 use super::{Report, Trace};
 
@@ -88,6 +89,47 @@ pub fn checkers(trace: &Trace) -> Vec<u8> {
         w.write_record([number(t), check, region, index, healthy]).expect("in memory");
     }
     finish(w)
+}
+
+/// Whether a run writes `datapoints.csv`: when a health check follows a CloudWatch metric.
+pub fn has_datapoints(report: &Report) -> bool {
+    report.settings.health_checks.iter().any(|h| h.cloudwatch.is_some())
+}
+
+/// Every CloudWatch datapoint of the first run as it reached Route 53; an empty value is a
+/// period without data.
+pub fn datapoints(trace: &Trace) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["health_check", "period_start_s", "period_end_s", "arrived_s", "value"]).expect("in memory");
+    for d in &trace.datapoints {
+        w.write_record([
+            d.health_check.clone(),
+            number(d.period_start_s),
+            number(d.period_end_s),
+            number(d.arrived_s),
+            d.value.map(number).unwrap_or_default(),
+        ])
+        .expect("in memory");
+    }
+    finish(w)
+}
+
+/// Reads back what `datapoints` wrote.
+pub fn read_datapoints(bytes: &[u8]) -> Result<Vec<super::DatapointRow>, ReadError> {
+    const FILE: &str = "datapoints.csv";
+    let mut out = Vec::new();
+    for record in records(FILE, bytes) {
+        let r = record?;
+        let value: String = field(FILE, &r, 4)?;
+        out.push(super::DatapointRow {
+            health_check: field(FILE, &r, 0)?,
+            period_start_s: field(FILE, &r, 1)?,
+            period_end_s: field(FILE, &r, 2)?,
+            arrived_s: field(FILE, &r, 3)?,
+            value: if value.is_empty() { None } else { Some(field(FILE, &r, 4)?) },
+        });
+    }
+    Ok(out)
 }
 
 /// A CSV file of a saved run that does not read back.

@@ -138,6 +138,9 @@ fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
     let rows: Vec<Vec<String>> = checks
         .iter()
         .map(|h| {
+            if let Some(row) = no_probes_row(h) {
+                return row;
+            }
             let mut flags = Vec::new();
             if h.inverted {
                 flags.push("inverted".to_owned());
@@ -150,7 +153,7 @@ fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
             }
             vec![
                 h.id.clone(),
-                h.endpoint.clone(),
+                h.endpoint.clone().unwrap_or_default(),
                 h.check_type.clone(),
                 format!("{} s", h.request_interval_s),
                 h.failure_threshold.to_string(),
@@ -161,6 +164,53 @@ fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
         })
         .collect();
     table(out, &["id", "endpoint", "type", "interval", "threshold", "checkers", "healthy needs", "notes"], &rows);
+}
+
+/// The row of a calculated or CloudWatch check in the health-check table: what it combines
+/// or watches, and when it turns unhealthy. None for a probing check.
+fn no_probes_row(h: &CheckSettings) -> Option<Vec<String>> {
+    let mut notes = Vec::new();
+    if h.inverted {
+        notes.push("inverted".to_owned());
+    }
+    if h.disabled {
+        notes.push("disabled".to_owned());
+    }
+    let dash = || "—".to_owned();
+    if let Some(c) = &h.calculated {
+        notes.insert(0, format!("children's changes arrive after {}", c.update_delay));
+        return Some(vec![
+            h.id.clone(),
+            format!("children: {}", c.children.join(", ")),
+            h.check_type.clone(),
+            dash(),
+            dash(),
+            dash(),
+            format!("{} of {} children", c.health_threshold, c.children.len()),
+            notes.join(", "),
+        ]);
+    }
+    let w = h.cloudwatch.as_ref()?;
+    notes.insert(
+        0,
+        format!(
+            "data after {}; no data: {}; outages: {}",
+            w.data_delay, w.insufficient_data_health_status, w.outage_data
+        ),
+    );
+    Some(vec![
+        h.id.clone(),
+        h.endpoint.clone().unwrap_or_default(),
+        h.check_type.clone(),
+        format!("{} s period", w.period_s),
+        format!("{} {} {}", w.metric, w.comparison_symbol(), w.threshold),
+        dash(),
+        match w.evaluation_periods {
+            1 => "no breaching period".to_owned(),
+            m => format!("no {m} breaching periods in a row"),
+        },
+        notes.join(", "),
+    ])
 }
 
 /// The name servers and the record sets they answer: failover pairs in one table, every

@@ -53,7 +53,9 @@ pub struct Settings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CheckSettings {
     pub id: String,
-    pub endpoint: String,
+    /// None for a calculated check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     #[serde(rename = "type")]
     pub check_type: String,
     pub request_interval_s: f64,
@@ -66,6 +68,49 @@ pub struct CheckSettings {
     pub inverted: bool,
     pub disabled: bool,
     pub probe_loss_rate: f64,
+    /// A calculated check's children and threshold (docs/model.md §3.12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculated: Option<CalculatedSettings>,
+    /// A CloudWatch check's metric and how it is judged (docs/model.md §3.13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<CloudwatchSettings>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CalculatedSettings {
+    pub children: Vec<String>,
+    /// Healthy iff at least this many children are.
+    pub health_threshold: u32,
+    pub update_delay: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CloudwatchSettings {
+    /// "error_rate", "latency_average" or "latency_p99".
+    pub metric: String,
+    pub period_s: f64,
+    pub threshold: f64,
+    /// CloudWatch's operator, e.g. "GreaterThanOrEqualToThreshold".
+    pub comparison: String,
+    pub evaluation_periods: u32,
+    pub data_delay: String,
+    /// "healthy", "unhealthy" or "last_known_status".
+    pub insufficient_data_health_status: String,
+    /// "missing" or "errors".
+    pub outage_data: String,
+}
+
+impl CloudwatchSettings {
+    /// The comparison as a symbol: "≥" for GreaterThanOrEqualToThreshold.
+    pub fn comparison_symbol(&self) -> &'static str {
+        match self.comparison.as_str() {
+            "GreaterThanOrEqualToThreshold" => "≥",
+            "GreaterThanThreshold" => ">",
+            "LessThanThreshold" => "<",
+            "LessThanOrEqualToThreshold" => "≤",
+            _ => "?",
+        }
+    }
 }
 
 /// A record set as the report shows it: a failover pair of plain records in the form
@@ -292,6 +337,19 @@ pub struct Trace {
     pub check_changes: Vec<(f64, String, bool)>,
     /// (time s, health check, region, checker index within region, healthy).
     pub checker_flips: Vec<(f64, String, String, u32, bool)>,
+    /// CloudWatch checks' datapoints whose period ends after the warm-up, in arrival order.
+    pub datapoints: Vec<DatapointRow>,
+}
+
+/// A CloudWatch check's datapoint as it reached Route 53 (docs/model.md §3.13).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatapointRow {
+    pub health_check: String,
+    pub period_start_s: f64,
+    pub period_end_s: f64,
+    pub arrived_s: f64,
+    /// None: the period had no data.
+    pub value: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -22,6 +22,7 @@ pub fn render(report: &Report) -> String {
     totals(&mut out, &fig);
     totals_by_group(&mut out, report, &fig);
     totals_by_health_check(&mut out, report, &fig);
+    checks_without_probes(&mut out, report);
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings (Route 53 would refuse or behave differently)");
         for w in &report.warnings {
@@ -136,6 +137,48 @@ fn totals_by_health_check(out: &mut String, report: &Report, fig: &Figures) {
     }
 }
 
+/// What each calculated or CloudWatch check combines or watches, and when it turns
+/// unhealthy: these checks send no probes, so the table above shows none.
+fn checks_without_probes(out: &mut String, report: &Report) {
+    for h in &report.settings.health_checks {
+        let line = if let Some(c) = &h.calculated {
+            format!(
+                "calculated: healthy while at least {} of its {} children are ({}); their changes reach it after {}",
+                c.health_threshold,
+                c.children.len(),
+                c.children.join(", "),
+                c.update_delay
+            )
+        } else if let Some(w) = &h.cloudwatch {
+            let datapoints = match w.evaluation_periods {
+                1 => "a datapoint".to_owned(),
+                m => format!("{m} datapoints in a row"),
+            };
+            format!(
+                "CloudWatch {} of {}: unhealthy once {datapoints} ({} periods) {} {} {} {}; data after {}, no data: {}, outages: {}",
+                w.metric,
+                h.endpoint.as_deref().unwrap_or_default(),
+                format_duration(secs_to_us(w.period_s)),
+                if w.evaluation_periods == 1 { "has" } else { "have" },
+                w.metric,
+                w.comparison_symbol(),
+                w.threshold,
+                w.data_delay,
+                w.insufficient_data_health_status,
+                w.outage_data
+            )
+        } else {
+            continue;
+        };
+        let flags = match (h.inverted, h.disabled) {
+            (_, true) => " (disabled: always healthy)",
+            (true, false) => " (inverted)",
+            _ => "",
+        };
+        let _ = writeln!(out, "  {:<20} {line}{flags}", truncate(&h.id, 20));
+    }
+}
+
 fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     let Some(e) = report.run_results.iter().find_map(|r| r.episodes.get(k)) else { return };
     let m = |f: &str| format!("/episodes/{k}/{f}");
@@ -186,16 +229,6 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
             fig.seconds(&m("request_delay_s/p99"))
         );
     }
-    for set in e.record_sets.keys() {
-        let m = |f: &str| format!("/episodes/{k}/record_sets/{}/{f}", escape(set));
-        let _ = writeln!(
-            out,
-            "  DNS switch in {:<9}first {} · last {}",
-            truncate(set, 9),
-            fig.seconds(&m("dns_switch_first_s")),
-            fig.seconds(&m("dns_switch_last_s"))
-        );
-    }
     let is_primary = report.settings.records.iter().any(|r| r.fails_back_to(&e.endpoint));
     let failback = if is_primary {
         format!(" · last name server back {}", fig.seconds(&m("dns_failback_last_s")))
@@ -204,6 +237,20 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     };
     let _ =
         writeln!(out, "  after the end          healthy again {}{failback}", fig.seconds(&m("recovery_detection_s")));
+    if !e.record_sets.is_empty() {
+        let _ = writeln!(out, "  by record set                   first switch   last switch  last back");
+        for set in e.record_sets.keys() {
+            let m = |f: &str| format!("/episodes/{k}/record_sets/{}/{f}", escape(set));
+            let _ = writeln!(
+                out,
+                "  {:<28}{:>15}{:>14}{:>11}",
+                truncate(set, 28),
+                fig.seconds_short(&m("dns_switch_first_s")),
+                fig.seconds_short(&m("dns_switch_last_s")),
+                fig.seconds_short(&m("dns_failback_last_s"))
+            );
+        }
+    }
     if e.groups.is_empty() {
         return;
     }

@@ -14,6 +14,9 @@ use std::path::Path;
 
 pub use super::presets::ROUTE53_REGIONS;
 pub use super::validator::REGIONS_MAX;
+pub use kinds::{CalculatedConfig, CheckKind, CloudwatchConfig, type_name};
+
+mod kinds;
 
 /// Longest simulated run.
 pub const RUN_US_MAX: SimDuration = 400 * time::US_PER_DAY;
@@ -98,7 +101,8 @@ impl FaultConfig {
 #[derive(Clone, Debug)]
 pub struct HealthCheckConfig {
     pub id: String,
-    pub endpoint: u32,
+    /// The endpoint probed or watched; None for a calculated check.
+    pub endpoint: Option<u32>,
     /// The preset whose defaults filled the fields not given.
     pub preset: &'static Preset,
     pub check_type: CheckType,
@@ -124,6 +128,8 @@ pub struct HealthCheckConfig {
     pub inverted: bool,
     pub disabled: bool,
     pub probe_loss: Probability,
+    /// Probing, calculated or CloudWatch (docs/model.md §3.12–§3.13).
+    pub kind: CheckKind,
 }
 
 impl HealthCheckConfig {
@@ -150,6 +156,7 @@ impl HealthCheckConfig {
             (_, Some(t)) => Some(t),
             (CheckType::Http | CheckType::Https, None) => Some(2 * US_PER_S),
             (CheckType::HttpStrMatch | CheckType::HttpsStrMatch, None) => Some(4 * US_PER_S),
+            (CheckType::Calculated | CheckType::CloudwatchMetric, None) => None,
         }
     }
 
@@ -256,7 +263,9 @@ impl Config {
 
     /// Health checks that probe this endpoint, in id order.
     pub fn checks_of(&self, endpoint: u32) -> impl Iterator<Item = (u32, &HealthCheckConfig)> {
-        (0u32..).zip(&self.health_checks).filter(move |(_, hc)| hc.endpoint == endpoint)
+        (0u32..)
+            .zip(&self.health_checks)
+            .filter(move |(_, hc)| hc.endpoint == Some(endpoint) && hc.kind == CheckKind::Probing)
     }
 
     /// Bytes the model will hold, dominated by per-client state; checked before allocating.
@@ -307,7 +316,7 @@ impl Config {
             .iter()
             .map(|h| f64::from(h.checker_count()) * seconds / time::to_seconds(h.interval_us.max(1)))
             .sum();
-        requests + probes
+        requests + probes + 2.0 * self.datapoints_max() as f64
     }
 }
 
@@ -649,8 +658,12 @@ impl Validator<'_> {
     /// The regions a probe-loss fault names, each one where a health check of the endpoint
     /// has checkers (elsewhere the fault would lose nothing).
     fn loss_regions(&mut self, s: &Scenario, at: &str, endpoint: &str, names: &[String]) -> Check<Vec<u16>> {
-        let probing: Vec<String> =
-            s.health_checks.values().filter(|hc| hc.endpoint == endpoint).flat_map(region_names).collect();
+        let probing: Vec<String> = s
+            .health_checks
+            .values()
+            .filter(|hc| hc.endpoint.as_deref() == Some(endpoint) && kinds::probes(hc))
+            .flat_map(region_names)
+            .collect();
         let mut ids = Vec::new();
         for (i, name) in names.iter().enumerate() {
             if !probing.contains(name) {
@@ -668,8 +681,11 @@ impl Validator<'_> {
     }
 
     fn health_check(&mut self, s: &Scenario, id: &str, hc: &super::HealthCheck) -> Check<HealthCheckConfig> {
+        if let Some(derived) = self.derived_check(s, id, hc)? {
+            return Ok(derived);
+        }
         let at = |field: &str| pointer(&["health_checks", id, field]);
-        let endpoint = self.lookup(&at("endpoint"), &s.endpoints, &hc.endpoint, "endpoint")?;
+        let endpoint = Some(self.probed_endpoint(s, id, hc)?);
         let preset = self.preset(&at("preset"), hc)?;
         let interval_us = self.positive(
             &at("request_interval"),
@@ -720,6 +736,7 @@ impl Validator<'_> {
             inverted: hc.inverted,
             disabled: hc.disabled,
             probe_loss,
+            kind: CheckKind::Probing,
         })
     }
 

@@ -132,12 +132,17 @@ pub enum FailMode {
 /// (`schedule`), what one probe sees (`type`, `timeout`), when one checker flips
 /// (`failure_threshold`, `recovery_threshold`) and how the checkers' views combine
 /// (`quorum`). Route 53's settings are the defaults; `preset` fills every field with
-/// another system's documented defaults (fields given alongside override it).
+/// another system's documented defaults (fields given alongside override it). Two types
+/// send no probes: "calculated" (the status of other checks: `children`,
+/// `health_threshold`) and "cloudwatch_metric" (an endpoint's metric: `metric`,
+/// `threshold`, `period`, …); fields that do not apply to a type are errors.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
-    /// The endpoint probed.
-    pub endpoint: String,
+    /// The endpoint probed (or, for "cloudwatch_metric", whose metric is watched); a
+    /// "calculated" check has none.
+    #[serde(default)]
+    pub endpoint: Option<String>,
     /// The system whose defaults fill the other fields: "route53" (default) or
     /// "powerdns_lua" (PowerDNS Authoritative 4.7 `ifurlup`); see docs/model.md §3.10.
     #[serde(default)]
@@ -202,6 +207,98 @@ pub struct HealthCheck {
     /// `lua-health-checks-expire-delay`, 3600 s; default: never, as Route 53).
     #[serde(default)]
     pub expire_unused_after: Option<Duration>,
+    /// calculated: the health checks whose statuses this one combines (not calculated
+    /// ones; at most 256).
+    #[serde(default)]
+    pub children: Option<Vec<String>>,
+    /// calculated: healthy iff at least this many children are healthy (0–256; 0: always
+    /// healthy; more than the children: always unhealthy). A disabled child counts as
+    /// healthy.
+    #[serde(default)]
+    pub health_threshold: Option<i64>,
+    /// calculated: how long a child's status change takes to reach this check, drawn per
+    /// change (default "0s"; unpublished by Route 53).
+    #[serde(default)]
+    pub update_delay: Option<Dist>,
+    /// cloudwatch_metric: the endpoint's metric whose data stream sets the status.
+    #[serde(default)]
+    pub metric: Option<Metric>,
+    /// cloudwatch_metric: the length of one datapoint's period (default "60s").
+    #[serde(default)]
+    pub period: Option<Duration>,
+    /// cloudwatch_metric: the value each datapoint is compared with (a share for
+    /// error_rate, seconds for the latencies).
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// cloudwatch_metric: when a datapoint breaches (default
+    /// "GreaterThanOrEqualToThreshold").
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
+    /// cloudwatch_metric: consecutive breaching datapoints that make the check unhealthy
+    /// (default 1).
+    #[serde(default)]
+    pub evaluation_periods: Option<i64>,
+    /// cloudwatch_metric: how long after its period ends a datapoint reaches Route 53,
+    /// drawn per period (default "0s"; unpublished by AWS).
+    #[serde(default)]
+    pub data_delay: Option<Dist>,
+    /// cloudwatch_metric: the status while the latest period has no data (default
+    /// "last_known_status").
+    #[serde(default)]
+    pub insufficient_data_health_status: Option<InsufficientData>,
+    /// cloudwatch_metric: what the metric shows while the endpoint is down: "missing"
+    /// (default: nothing is published, like a crashed host) or "errors" (every request
+    /// fails, like a load balancer in front of it).
+    #[serde(default)]
+    pub outage_data: Option<OutageData>,
+}
+
+/// A CloudWatch check's metric, computed per period from the endpoint's state
+/// (docs/model.md §3.13).
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// The share of requests that fail: the time-average of their failure probability.
+    ErrorRate,
+    /// The mean response time of answered requests, in seconds.
+    LatencyAverage,
+    /// The 99th percentile of the response time of answered requests, in seconds (an
+    /// extended statistic, which Route 53 does not accept).
+    LatencyP99,
+}
+
+/// CloudWatch's comparison operators: when a datapoint breaches the threshold.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum Comparison {
+    #[default]
+    GreaterThanOrEqualToThreshold,
+    GreaterThanThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+/// A CloudWatch check's status while its metric has no data (Route 53's
+/// `InsufficientDataHealthStatus`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InsufficientData {
+    Healthy,
+    Unhealthy,
+    /// The status the data last gave (healthy for a check that has had none).
+    #[default]
+    LastKnownStatus,
+}
+
+/// What a CloudWatch metric shows while its endpoint is down.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageData {
+    /// Nothing: a host that is down publishes no metric (a period down throughout has no
+    /// datapoint).
+    #[default]
+    Missing,
+    /// Every request fails: a load balancer in front of the endpoint reports errors.
+    Errors,
 }
 
 /// When probes are sent.
@@ -255,6 +352,10 @@ pub enum CheckType {
     HttpStrMatch,
     HttpsStrMatch,
     Tcp,
+    /// The status of other health checks (`children`, `health_threshold`); no probes.
+    Calculated,
+    /// An endpoint's metric (`metric`, `threshold`, `period`, …); no probes.
+    CloudwatchMetric,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -107,6 +107,36 @@ fn lesson(name: &str, run: &RunResult) {
             let e = episode(run, "primary");
             assert!(e.client_failover_s.p99.unwrap() > e.detection_s.unwrap() + 30.0, "clients wait out the 60 s TTL");
         }
+        "calculated-zones" => {
+            // Zone a's loss is detected by its own check; AND fails the strict record over
+            // then, so by the time the region fails its clients are long gone.
+            let zone_a = episode(run, "zone-a");
+            assert_eq!(zone_a.health_check.as_deref(), Some("zone-a"));
+            assert!(zone_a.detection_s.unwrap() < 45.0);
+            let region = episode(run, "region");
+            assert_eq!(region.groups["strict-users"].requests_misrouted, 0);
+            assert!(region.groups["tolerant-users"].requests_misrouted > 1000, "2-of-3 waits for the second zone");
+            let switch = region.dns_switch_last_s.unwrap();
+            assert!(switch < 45.0, "2-of-3 follows zone b's check at once: {switch}");
+            assert!(region.groups["tolerant-users"].client_failover_s.p50.unwrap() > switch);
+            assert_eq!(
+                (run.health_checks["all-zones"].went_unhealthy, run.health_checks["two-of-three"].went_unhealthy),
+                (1, 1)
+            );
+            assert_eq!(run.totals.false_failovers, 0, "each calculated change is attributed to a zone's outage");
+        }
+        "cloudwatch-gray-failure" => {
+            let e = episode(run, "primary");
+            assert_eq!(e.health_check.as_deref(), Some("hc-errors"));
+            let detection = e.detection_s.unwrap();
+            assert!((40.0..=210.0).contains(&detection), "{detection}");
+            assert_eq!(run.health_checks["hc-http"].went_unhealthy, 0, "HTTP misses the gray failure");
+            let (http, metric) = (&e.groups["http-users"], &e.groups["metric-users"]);
+            assert_eq!(http.clients_stranded, http.clients_active);
+            assert_eq!(metric.clients_stranded, 0);
+            assert!(metric.client_failover_s.p50.unwrap() > detection);
+            assert!(metric.requests_failed * 5 < http.requests_failed);
+        }
         other => panic!("bundled scenario {other} has no lesson check; add one"),
     }
 }

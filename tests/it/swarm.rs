@@ -153,6 +153,7 @@ fn random_scenario(seed: u64) -> Value {
         }
         clients.insert(format!("g{g}"), group);
     }
+    add_check_kinds(seed, &endpoint_names, &mut checks, &mut records);
     json!({
         "name": format!("swarm-{seed}"),
         "seed": seed,
@@ -163,6 +164,55 @@ fn random_scenario(seed: u64) -> Value {
         "resolvers": pools,
         "clients": clients,
     })
+}
+
+/// Sometimes a CloudWatch check per endpoint and a calculated check over the others, used
+/// by a record's primary, from a stream of their own so that the rest of the scenario stays
+/// what it was for this seed.
+fn add_check_kinds(
+    seed: u64,
+    endpoint_names: &[String],
+    checks: &mut Map<String, Value>,
+    records: &mut Map<String, Value>,
+) {
+    let mut rng = fosim::rng::stream(seed, "swarm-check-kinds");
+    let rng = &mut rng;
+    for (i, endpoint) in endpoint_names.iter().enumerate() {
+        if chance(rng, 40) {
+            checks.insert(
+                format!("cw{i}"),
+                json!({
+                    "endpoint": endpoint, "type": "cloudwatch_metric",
+                    "metric": pick(rng, &["error_rate", "latency_average", "latency_p99"]),
+                    "threshold": pick(rng, &[0.0, 0.05, 0.5, 1.0]),
+                    "comparison": pick(rng, &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold"]),
+                    "period": pick(rng, &[10, 60]),
+                    "evaluation_periods": seconds(rng, 1, 3),
+                    "data_delay": dist(rng, 0, 90),
+                    "insufficient_data_health_status": pick(rng, &["healthy", "unhealthy", "last_known_status"]),
+                    "outage_data": pick(rng, &["missing", "errors"]),
+                    "inverted": chance(rng, 5),
+                    "disabled": chance(rng, 5),
+                }),
+            );
+        }
+    }
+    let children: Vec<String> = checks.keys().cloned().collect();
+    if children.is_empty() || !chance(rng, 60) {
+        return;
+    }
+    checks.insert(
+        "calc".into(),
+        json!({
+            "type": "calculated", "children": children, "health_threshold": seconds(rng, 0, children.len() as u64 + 1),
+            "update_delay": dist(rng, 0, 30), "inverted": chance(rng, 5), "disabled": chance(rng, 5),
+        }),
+    );
+    for record in records.values_mut() {
+        if chance(rng, 50) {
+            record["failover"]["primary"]["health_check"] = json!(pick(rng, &["calc".to_owned(), children[0].clone()]));
+        }
+    }
 }
 
 fn check_stats(s: &FailoverStats, active: u64, stranded: u64, at: &str) {

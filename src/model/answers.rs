@@ -349,11 +349,11 @@ impl<F: FnMut(u32) -> bool> Evaluator<'_, F> {
         }
     }
 
+    /// A set is healthy while at least one of its records is; a latency set's records are
+    /// read nearest first, as choosing one does (the checks read are those consulted).
     fn set_healthy(&mut self, record: u32, region: Option<u16>) -> bool {
         let set = &self.config.records[record as usize];
         match set.policy {
-            // A latency set answers one record: the set is healthy while the one it would
-            // choose is.
             Policy::Latency => {
                 let order = latency_order(self.config, set, region);
                 order.into_iter().any(|m| self.member_healthy(&set.members[m], region))
@@ -377,4 +377,173 @@ fn latency_order(config: &Config, set: &RecordConfig, region: Option<u16>) -> Ve
     let rest: Vec<usize> = (0..set.members.len()).filter(|m| !order.contains(m)).collect();
     order.extend(rest);
     order
+}
+
+#[cfg(test)]
+mod tests {
+    //! The routing rules on hand-set views of health: each check's health is given, the
+    //! choice is read back as (first address, share) pairs.
+    use super::*;
+    use crate::scenario::config::{build, parse};
+    use std::path::Path;
+
+    /// Endpoints a–f, checks hc-a…hc-f on them, and the given record sets.
+    fn config(records: &str) -> Config {
+        let text = format!(
+            r#"{{ "name": "t", "duration": "1h",
+            "endpoints": {{ "a": {{}}, "b": {{}}, "c": {{}}, "d": {{}}, "e": {{}}, "f": {{}} }},
+            "health_checks": {{ {} }},
+            "dns": {{ "records": {records} }} }}"#,
+            ["a", "b", "c", "d", "e", "f"]
+                .map(|e| format!(r#""hc-{e}": {{ "endpoint": "{e}", "type": "tcp" }}"#))
+                .join(", ")
+        );
+        let (scenario, _) = parse(Path::new("t.json"), &text).unwrap_or_else(|e| panic!("{e}"));
+        build(&scenario, Path::new("t.json")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The shares of first addresses (by endpoint name) a record set gets when the checks
+    /// of the endpoints in `down` are unhealthy, asked from `region`.
+    fn shares(config: &Config, record: &str, down: &[&str], region: Option<&str>) -> Vec<(String, f64)> {
+        let names: Vec<String> = config.endpoints.iter().map(|e| e.id.clone()).collect();
+        let unhealthy: Vec<u32> = down.iter().map(|d| names.iter().position(|n| n == d).unwrap() as u32).collect();
+        let record = config.records.iter().position(|r| r.name == record).unwrap() as u32;
+        let region = region.map(|r| config.latency_regions.iter().position(|x| x == r).unwrap() as u16);
+        let mut table = AnswerTable::new(config.endpoints.len());
+        let healthy = |check: u32| !unhealthy.contains(&config.health_checks[check as usize].endpoint.unwrap());
+        let choice = Evaluator { config, healthy }.choose(&mut table, record, region);
+        let mut out: Vec<(String, f64)> =
+            summarise(&choice, &table).shares.into_iter().map(|(e, s)| (names[e as usize].clone(), s)).collect();
+        out.sort_by(|x, y| x.0.cmp(&y.0));
+        out
+    }
+
+    fn expect(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
+        pairs.iter().map(|&(e, s)| (e.to_owned(), s)).collect()
+    }
+
+    #[test]
+    fn route53_failover_rules() {
+        let c = config(
+            r#"{ "both": { "ttl": "60s", "failover": { "primary": { "endpoint": "a", "health_check": "hc-a" },
+                                                      "secondary": { "endpoint": "b", "health_check": "hc-b" } } },
+                 "random": { "ttl": "60s", "failover": { "primary": { "endpoint": "a", "health_check": "hc-a" },
+                                                        "secondary": { "endpoint": "b", "health_check": "hc-b" },
+                                                        "when_all_unhealthy": "random" } },
+                 "unchecked": { "ttl": "60s", "failover": { "primary": { "endpoint": "a", "health_check": "hc-a" },
+                                                           "secondary": { "endpoint": "b" } } } }"#,
+        );
+        assert_eq!(shares(&c, "both", &[], None), expect(&[("a", 1.0)]));
+        assert_eq!(shares(&c, "both", &["a"], None), expect(&[("b", 1.0)]));
+        assert_eq!(shares(&c, "both", &["b"], None), expect(&[("a", 1.0)]));
+        // Both unhealthy: Route 53 answers the primary; PowerDNS either, query by query.
+        assert_eq!(shares(&c, "both", &["a", "b"], None), expect(&[("a", 1.0)]));
+        assert_eq!(shares(&c, "random", &["a", "b"], None), expect(&[("a", 0.5), ("b", 0.5)]));
+        // A secondary without a health check wins whenever the primary is unhealthy.
+        assert_eq!(shares(&c, "unchecked", &["a", "b"], None), expect(&[("b", 1.0)]));
+    }
+
+    #[test]
+    fn the_secondary_check_is_consulted_only_while_the_primary_is_unhealthy() {
+        let c = config(
+            r#"{ "r": { "ttl": "60s", "failover": { "primary": { "endpoint": "a", "health_check": "hc-a" },
+                                                   "secondary": { "endpoint": "b", "health_check": "hc-b" } } } }"#,
+        );
+        let consulted = |primary_up: bool| {
+            let mut read = Vec::new();
+            let healthy = |check: u32| {
+                read.push(check);
+                check != 0 || primary_up
+            };
+            Evaluator { config: &c, healthy }.choose(&mut AnswerTable::new(6), 0, None);
+            read
+        };
+        assert_eq!(consulted(true), vec![0]);
+        assert_eq!(consulted(false), vec![0, 1]);
+    }
+
+    #[test]
+    fn weighted_answers_split_by_weight_among_healthy_records_and_fail_open() {
+        let c = config(
+            r#"{ "w": { "ttl": "60s", "weighted": {
+                    "a": { "endpoint": "a", "weight": 3, "health_check": "hc-a" },
+                    "b": { "endpoint": "b", "weight": 1, "health_check": "hc-b" },
+                    "c": { "endpoint": "c", "weight": 0, "health_check": "hc-c" },
+                    "d": { "endpoint": "d", "weight": 4, "health_check": "hc-d" } } },
+                 "zeros": { "ttl": "60s", "weighted": {
+                    "a": { "endpoint": "a", "weight": 0 }, "b": { "endpoint": "b", "weight": 0 } } } }"#,
+        );
+        assert_eq!(shares(&c, "w", &[], None), expect(&[("a", 0.375), ("b", 0.125), ("d", 0.5)]));
+        assert_eq!(shares(&c, "w", &["d"], None), expect(&[("a", 0.75), ("b", 0.25)]));
+        // Zero weight: answered only when every record of positive weight is unhealthy.
+        assert_eq!(shares(&c, "w", &["a", "b", "d"], None), expect(&[("c", 1.0)]));
+        // Every record unhealthy: fail open, by weight.
+        assert_eq!(shares(&c, "w", &["a", "b", "c", "d"], None), expect(&[("a", 0.375), ("b", 0.125), ("d", 0.5)]));
+        // Every weight zero: equal shares.
+        assert_eq!(shares(&c, "zeros", &[], None), expect(&[("a", 0.5), ("b", 0.5)]));
+    }
+
+    #[test]
+    fn latency_answers_the_first_healthy_record_in_the_region_order() {
+        let c = config(
+            r#"{ "l": { "ttl": "60s", "latency": {
+                    "use1": { "endpoint": "a", "region": "us-east-1", "health_check": "hc-a" },
+                    "euw1": { "endpoint": "b", "region": "eu-west-1", "health_check": "hc-b" },
+                    "apse1": { "endpoint": "c", "region": "ap-southeast-1", "health_check": "hc-c" } } } }"#,
+        );
+        assert_eq!(shares(&c, "l", &[], Some("eu-west-1")), expect(&[("b", 1.0)]));
+        assert_eq!(shares(&c, "l", &[], Some("us-east-1")), expect(&[("a", 1.0)]));
+        // Default order: own region, then the others by name (ap-southeast-1, then us-east-1).
+        assert_eq!(shares(&c, "l", &["b"], Some("eu-west-1")), expect(&[("c", 1.0)]));
+        assert_eq!(shares(&c, "l", &["b", "c"], Some("eu-west-1")), expect(&[("a", 1.0)]));
+        // All unhealthy: fail open to the nearest.
+        assert_eq!(shares(&c, "l", &["a", "b", "c"], Some("eu-west-1")), expect(&[("b", 1.0)]));
+    }
+
+    #[test]
+    fn multivalue_answers_the_healthy_records_and_fails_open() {
+        let c = config(
+            r#"{ "m": { "ttl": "60s", "multivalue": {
+                    "a": { "endpoint": "a", "health_check": "hc-a" },
+                    "b": { "endpoint": "b", "health_check": "hc-b" },
+                    "c": { "endpoint": "c", "health_check": "hc-c" },
+                    "d": { "endpoint": "d", "health_check": "hc-d" } } } }"#,
+        );
+        assert_eq!(shares(&c, "m", &[], None), expect(&[("a", 0.25), ("b", 0.25), ("c", 0.25), ("d", 0.25)]));
+        assert_eq!(shares(&c, "m", &["a"], None), expect(&[("b", 1.0 / 3.0), ("c", 1.0 / 3.0), ("d", 1.0 / 3.0)]));
+        assert_eq!(
+            shares(&c, "m", &["a", "b", "c", "d"], None),
+            expect(&[("a", 0.25), ("b", 0.25), ("c", 0.25), ("d", 0.25)])
+        );
+    }
+
+    #[test]
+    fn an_alias_evaluating_target_health_backs_out_of_a_dead_branch_and_one_that_does_not_never_does() {
+        let records = |eth: bool| {
+            format!(
+                r#"{{ "app": {{ "failover": {{
+                        "primary": {{ "alias": "pool", "evaluate_target_health": {eth} }},
+                        "secondary": {{ "alias": "static" }} }} }},
+                     "pool": {{ "ttl": "60s", "weighted": {{
+                        "a": {{ "endpoint": "a", "weight": 1, "health_check": "hc-a" }},
+                        "b": {{ "endpoint": "b", "weight": 1, "health_check": "hc-b" }} }} }},
+                     "static": {{ "ttl": "300s", "simple": {{ "endpoint": "e" }} }} }}"#
+            )
+        };
+        let eth = config(&records(true));
+        assert_eq!(shares(&eth, "app", &["a"], None), expect(&[("b", 1.0)]));
+        assert_eq!(shares(&eth, "app", &["a", "b"], None), expect(&[("e", 1.0)]));
+        // Without ETH the alias is always healthy: the pool fails open and stays answered.
+        let no_eth = config(&records(false));
+        assert_eq!(shares(&no_eth, "app", &["a", "b"], None), expect(&[("a", 0.5), ("b", 0.5)]));
+    }
+
+    #[test]
+    fn a_weighted_alias_mixes_its_targets_choices_in_proportion() {
+        let c = config(
+            r#"{ "top": { "ttl": "60s", "weighted": { "x": { "alias": "inner", "weight": 1 }, "y": { "endpoint": "c", "weight": 1 } } },
+                 "inner": { "ttl": "60s", "weighted": { "a": { "endpoint": "a", "weight": 1 }, "b": { "endpoint": "b", "weight": 2 } } } }"#,
+        );
+        assert_eq!(shares(&c, "top", &[], None), expect(&[("a", 1.0 / 6.0), ("b", 1.0 / 3.0), ("c", 0.5)]));
+    }
 }

@@ -410,6 +410,7 @@ impl Validator<'_> {
         let mut groups =
             s.clients.iter().map(|(id, g)| self.group(s, id, g, &mut latency_regions)).collect::<Check<Vec<_>>>()?;
         let latency_orders = super::records::latency_orders(&self, s, &mut latency_regions)?;
+        self.region_warnings(s, &records, &groups, &latency_regions);
         let (questions, group_questions) = questions(&records, &groups);
         for (g, q) in groups.iter_mut().zip(group_questions) {
             g.question = q;
@@ -959,6 +960,33 @@ impl Validator<'_> {
             random_address: g.address_choice == Some(super::AddressChoice::Random),
             next_address_after_us,
         })
+    }
+
+    /// Clients of a latency-routed tree without a region, or in a region that neither a
+    /// latency record nor `dns.latency_order` places: their answers follow an arbitrary order.
+    fn region_warnings(&mut self, s: &Scenario, records: &[RecordConfig], groups: &[GroupConfig], regions: &[String]) {
+        let served: Vec<u16> =
+            records.iter().flat_map(|r| r.members.iter().filter_map(|m| m.region)).collect();
+        let ordered = s.dns.latency_order.as_ref();
+        for g in groups.iter().filter(|g| records[g.record as usize].tree.by_region) {
+            let at = pointer(&["clients", &g.id]);
+            match g.region {
+                None => self.warn(
+                    &at,
+                    "its record set routes by latency but the group has no \"region\": its queries get the latency records in the order of their set identifiers",
+                ),
+                Some(r) if !served.contains(&r) && !ordered.is_some_and(|o| o.contains_key(&regions[r as usize])) => {
+                    self.warn(
+                        &format!("{at}/region"),
+                        format!(
+                            "no latency record serves from \"{}\" and dns.latency_order does not list it: its queries get the records' regions in name order",
+                            regions[r as usize]
+                        ),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
     }
 
     /// With `on_connect_failure: next_address`, the connect timeout before the next address

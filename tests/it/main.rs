@@ -8,6 +8,7 @@ mod closed_forms;
 mod determinism;
 mod equivalence;
 mod outputs;
+mod record_trees;
 mod plots;
 mod regressions;
 mod route53;

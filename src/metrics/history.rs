@@ -310,16 +310,17 @@ impl History {
         DnsTimes { switch_first_us, switch_last_us, failback_last_us }
     }
 
-    /// The DNS figures per record set whose answers can name the endpoint, when more than
-    /// one can (a set and the sets aliasing it, or sets side by side).
+    /// The DNS figures per record set that clients ask and whose answers can name the
+    /// endpoint, when more than one can.
     fn record_set_times(
         &self,
         config: &Config,
         e: &Episode,
         attributed_end_us: SimTime,
     ) -> BTreeMap<String, RecordSetTimes> {
+        let asked = |r: usize| config.groups.iter().any(|g| g.record as usize == r);
         let sets: Vec<usize> =
-            (0..config.records.len()).filter(|&r| config.records[r].names_endpoint(e.endpoint)).collect();
+            (0..config.records.len()).filter(|&r| asked(r) && config.records[r].names_endpoint(e.endpoint)).collect();
         if sets.len() < 2 {
             return BTreeMap::new();
         }

@@ -280,8 +280,8 @@ pub struct EpisodeResult {
     /// their answer (present when some client group tries the next address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_delay_s: Option<DelayStats>,
-    /// DNS switch and failback per record set whose answers can send requests to the
-    /// endpoint (present when more than one can).
+    /// DNS switch and failback per record set that clients ask and whose answers can send
+    /// requests to the endpoint (present when more than one can).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub record_sets: BTreeMap<String, RecordSetTimes>,
 }

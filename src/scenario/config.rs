@@ -965,8 +965,7 @@ impl Validator<'_> {
     /// Clients of a latency-routed tree without a region, or in a region that neither a
     /// latency record nor `dns.latency_order` places: their answers follow an arbitrary order.
     fn region_warnings(&mut self, s: &Scenario, records: &[RecordConfig], groups: &[GroupConfig], regions: &[String]) {
-        let served: Vec<u16> =
-            records.iter().flat_map(|r| r.members.iter().filter_map(|m| m.region)).collect();
+        let served: Vec<u16> = records.iter().flat_map(|r| r.members.iter().filter_map(|m| m.region)).collect();
         let ordered = s.dns.latency_order.as_ref();
         for g in groups.iter().filter(|g| records[g.record as usize].tree.by_region) {
             let at = pointer(&["clients", &g.id]);

@@ -31,7 +31,11 @@ fn assert_share(part: u64, total: u64, p: f64, what: &str) {
     let share = part as f64 / total as f64;
     let se = (p * (1.0 - p) / total as f64).sqrt();
     eprintln!("{what}: {share:.4} vs {p:.4} ± {se:.4} (SE, n = {total})");
-    assert!((share - p).abs() <= 4.0 * se, "{what}: share {share:.4} vs {p:.4}, tolerance ±{:.4} (n = {total})", 4.0 * se);
+    assert!(
+        (share - p).abs() <= 4.0 * se,
+        "{what}: share {share:.4} vs {p:.4}, tolerance ±{:.4} (n = {total})",
+        4.0 * se
+    );
 }
 
 /// Clients without a cache behind forwarders: each request asks a name server, so each
@@ -40,10 +44,7 @@ fn assert_share(part: u64, total: u64, p: f64, what: &str) {
 fn forwarded(records: Value, record: &str, unhealthy: &[&str]) -> Value {
     let mut checks = serde_json::Map::new();
     for e in ["a", "b", "c", "d"] {
-        checks.insert(
-            format!("hc-{e}"),
-            json!({ "endpoint": e, "type": "tcp", "inverted": unhealthy.contains(&e) }),
-        );
+        checks.insert(format!("hc-{e}"), json!({ "endpoint": e, "type": "tcp", "inverted": unhealthy.contains(&e) }));
     }
     json!({
         "name": "forwarded", "duration": "20m", "warmup": "1m", "seed": 5,
@@ -212,29 +213,51 @@ fn error(scenario: &Value) -> String {
 fn record_trees_are_validated_in_plain_words() {
     let base = || forwarded(aliased(true), "app", &[]);
     let cases: Vec<(Value, &str)> = vec![
-        (json!({ "app": { "ttl": "1m", "failover": { "primary": { "alias": "nowhere" }, "secondary": { "endpoint": "c" } } } }),
-         "at /dns/records/app/failover/primary/alias: unknown record \"nowhere\""),
-        (json!({ "app": { "ttl": "1m", "failover": { "primary": { "alias": "b1" }, "secondary": { "endpoint": "c" } } },
+        (
+            json!({ "app": { "ttl": "1m", "failover": { "primary": { "alias": "nowhere" }, "secondary": { "endpoint": "c" } } } }),
+            "at /dns/records/app/failover/primary/alias: unknown record \"nowhere\"",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "failover": { "primary": { "alias": "b1" }, "secondary": { "endpoint": "c" } } },
                  "b1": { "simple": { "alias": "b2" } }, "b2": { "ttl": "1m", "weighted": { "x": { "alias": "app", "weight": 1 } } } }),
-         "at /dns/records/b2/weighted/x/alias: aliases form a cycle: app → b1 → b2 → app"),
-        (json!({ "app": { "ttl": "1m", "weighted": { "x": { "endpoint": "a", "weight": 256 } } } }),
-         "at /dns/records/app/weighted/x/weight: expected a weight from 0 to 255, found 256"),
-        (json!({ "app": { "ttl": "1m", "weighted": { "x": { "endpoint": "a" } } } }),
-         "at /dns/records/app/weighted/x/weight: a weighted record needs \"weight\" (0 to 255)"),
-        (json!({ "app": { "ttl": "1m", "latency": { "x": { "endpoint": "a" } } } }),
-         "at /dns/records/app/latency/x/region: a latency record needs \"region\""),
-        (json!({ "app": { "ttl": "1m", "failover": { "primary": { "endpoint": "a" } } } }),
-         "at /dns/records/app/failover: the required field \"secondary\" is missing"),
-        (json!({ "app": { "ttl": "1m", "simple": { "endpoint": "a" }, "weighted": { "x": { "endpoint": "a", "weight": 1 } } } }),
-         "at /dns/records/app: expected one routing policy per record set, found \"simple\" and \"weighted\""),
-        (json!({ "app": { "ttl": "1m", "multivalue": { "x": { "alias": "app" } } } }),
-         "at /dns/records/app/multivalue/x/alias: a multivalue record cannot be an alias"),
-        (json!({ "app": { "ttl": "1m", "simple": { "endpoint": "a", "evaluate_target_health": true } } }),
-         "at /dns/records/app/simple/evaluate_target_health: \"evaluate_target_health\" applies only to an alias record"),
-        (json!({ "app": { "simple": { "endpoint": "a" } } }),
-         "at /dns/records/app/ttl: the required field \"ttl\" is missing"),
-        (json!({ "app": { "ttl": "1m", "failover": { "primary": { "endpoint": "a", "weight": 2 }, "secondary": { "endpoint": "b" } } } }),
-         "at /dns/records/app/failover/primary/weight: the field \"weight\" does not apply to a failover record"),
+            "at /dns/records/b2/weighted/x/alias: aliases form a cycle: app → b1 → b2 → app",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "weighted": { "x": { "endpoint": "a", "weight": 256 } } } }),
+            "at /dns/records/app/weighted/x/weight: expected a weight from 0 to 255, found 256",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "weighted": { "x": { "endpoint": "a" } } } }),
+            "at /dns/records/app/weighted/x/weight: a weighted record needs \"weight\" (0 to 255)",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "latency": { "x": { "endpoint": "a" } } } }),
+            "at /dns/records/app/latency/x/region: a latency record needs \"region\"",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "failover": { "primary": { "endpoint": "a" } } } }),
+            "at /dns/records/app/failover: the required field \"secondary\" is missing",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "simple": { "endpoint": "a" }, "weighted": { "x": { "endpoint": "a", "weight": 1 } } } }),
+            "at /dns/records/app: expected one routing policy per record set, found \"simple\" and \"weighted\"",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "multivalue": { "x": { "alias": "app" } } } }),
+            "at /dns/records/app/multivalue/x/alias: a multivalue record cannot be an alias",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "simple": { "endpoint": "a", "evaluate_target_health": true } } }),
+            "at /dns/records/app/simple/evaluate_target_health: \"evaluate_target_health\" applies only to an alias record",
+        ),
+        (
+            json!({ "app": { "simple": { "endpoint": "a" } } }),
+            "at /dns/records/app/ttl: the required field \"ttl\" is missing",
+        ),
+        (
+            json!({ "app": { "ttl": "1m", "failover": { "primary": { "endpoint": "a", "weight": 2 }, "secondary": { "endpoint": "b" } } } }),
+            "at /dns/records/app/failover/primary/weight: the field \"weight\" does not apply to a failover record",
+        ),
     ];
     for (records, expected) in cases {
         let mut scenario = base();

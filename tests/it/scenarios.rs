@@ -107,6 +107,45 @@ fn lesson(name: &str, run: &RunResult) {
             let e = episode(run, "primary");
             assert!(e.client_failover_s.p99.unwrap() > e.detection_s.unwrap() + 30.0, "clients wait out the 60 s TTL");
         }
+        "multi-region-latency" => {
+            // ETH carries the dead region up the tree: American users move to Europe, not to
+            // the maintenance page; without ETH on the latency records they are stranded.
+            let e = episode(run, "use1-a");
+            let us = &e.groups["us-users"];
+            assert_eq!(us.clients_stranded, 0);
+            assert!(us.client_failover_s.p99.unwrap() < e.detection_s.unwrap() + 120.0, "one detection and a 60 s TTL");
+            assert_eq!(e.groups["legacy-us-users"].clients_stranded, e.groups["legacy-us-users"].clients_active);
+            assert_eq!(e.groups["eu-users"].requests_misrouted, 0);
+            assert_eq!(run.groups["eu-users"].requests_failed, 0);
+            assert!(run.groups["legacy-us-users"].availability < 0.7, "a third of the hour on a dead region");
+        }
+        "weighted-dead-member" => {
+            let e = episode(run, "web-1");
+            let (checked, unchecked) = (&e.groups["checked-users"], &e.groups["unchecked-users"]);
+            assert!(unchecked.requests_misrouted > 10 * checked.requests_misrouted);
+            // Without checks a quarter of the requests sent during the outage fail: 20 minutes
+            // of 2,000 clients at 0.2/s, a quarter of 480,000.
+            let expected = 0.25 * 2000.0 * 0.2 * 1200.0;
+            let failed = unchecked.requests_failed as f64;
+            assert!((failed - expected).abs() < 0.05 * expected, "{failed} failed vs about {expected}");
+            assert_eq!(e.record_sets["unchecked.example.com"].dns_switch_first_s, None, "never leaves the answers");
+        }
+        "multivalue-next-address" => {
+            let e = episode(run, "web-1");
+            let delay = e.request_delay_s.as_ref().unwrap();
+            assert_eq!((delay.mean, delay.p99), (Some(3.0), Some(3.0)), "each passing request loses the connect timeout");
+            assert!(delay.requests > 1000);
+            assert_eq!(run.groups["browsers"].requests_failed, 0);
+            assert!(run.groups["scripts"].requests_failed > 1000);
+        }
+        "fail-open" => {
+            let e = episode(run, "web-1");
+            let (pool, app) = (&e.groups["pool-users"], &e.groups["app-users"]);
+            assert_eq!(pool.clients_stranded, pool.clients_active, "the bare pool fails open onto dead servers");
+            assert_eq!(app.clients_stranded, 0);
+            assert!(app.client_failover_s.p99.unwrap() < e.detection_s.unwrap() + 120.0);
+            assert_eq!(e.record_sets["pool.example.com"].dns_failback_last_s, Some(0.0), "answered again once both fail");
+        }
         "calculated-zones" => {
             // Zone a's loss is detected by its own check; AND fails the strict record over
             // then, so by the time the region fails its clients are long gone.

@@ -301,7 +301,7 @@ impl Clients {
         Route { connected: None, answer: answer.answer, resolved: true, refreshed: answer.refreshed }
     }
 
-    /// Which address of an answer a request goes to (docs/model.md §6.7): the first, or one
+    /// Which address of an answer a request goes to (docs/model.md §6.8): the first, or one
     /// at random; with `on_connect_failure: next_address`, the next while connections fail —
     /// at once after a refusal, after the connect timeout at a black hole. Returns the
     /// endpoint reached and the time lost, adding the episodes of the addresses passed to

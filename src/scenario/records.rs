@@ -211,6 +211,14 @@ impl Validator<'_> {
         if primary.value == secondary.value {
             self.warn(&format!("{at}/failover"), "primary and secondary are the same endpoint");
         }
+        for (role, m) in [("primary", primary), ("secondary", secondary)] {
+            if matches!(m.value, MemberValue::Alias { evaluate_target_health: false, .. }) {
+                self.warn(
+                    &format!("{at}/failover/{role}/evaluate_target_health"),
+                    "Route 53 requires evaluate_target_health true on a failover alias record; without it the alias is always healthy and never fails over",
+                );
+            }
+        }
     }
 
     /// One record: exactly one value (endpoint, endpoints or alias) and the fields its

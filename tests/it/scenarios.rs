@@ -133,7 +133,11 @@ fn lesson(name: &str, run: &RunResult) {
         "multivalue-next-address" => {
             let e = episode(run, "web-1");
             let delay = e.request_delay_s.as_ref().unwrap();
-            assert_eq!((delay.mean, delay.p99), (Some(3.0), Some(3.0)), "each passing request loses the connect timeout");
+            assert_eq!(
+                (delay.mean, delay.p99),
+                (Some(3.0), Some(3.0)),
+                "each passing request loses the connect timeout"
+            );
             assert!(delay.requests > 1000);
             assert_eq!(run.groups["browsers"].requests_failed, 0);
             assert!(run.groups["scripts"].requests_failed > 1000);
@@ -144,7 +148,11 @@ fn lesson(name: &str, run: &RunResult) {
             assert_eq!(pool.clients_stranded, pool.clients_active, "the bare pool fails open onto dead servers");
             assert_eq!(app.clients_stranded, 0);
             assert!(app.client_failover_s.p99.unwrap() < e.detection_s.unwrap() + 120.0);
-            assert_eq!(e.record_sets["pool.example.com"].dns_failback_last_s, Some(0.0), "answered again once both fail");
+            assert_eq!(
+                e.record_sets["pool.example.com"].dns_failback_last_s,
+                Some(0.0),
+                "answered again once both fail"
+            );
         }
         "calculated-zones" => {
             // Zone a's loss is detected by its own check; AND fails the strict record over

@@ -247,6 +247,19 @@ fn group_settings(c: &Config, g: &GroupConfig) -> GroupSettings {
         dns_cache: describe_cache(g.cache),
         connection: describe_connection(g.connection),
         on_failure: if g.reresolve_on_failure { "reresolve" } else { "keep" }.into(),
+        region: g.region.map(|r| c.latency_regions[r as usize].clone()),
+        addresses: describe_addresses(g),
+    }
+}
+
+/// Which addresses of an answer a group uses, in words; None for the first only.
+fn describe_addresses(g: &GroupConfig) -> Option<String> {
+    let next = g.next_address_after_us.map(|t| format!("next address after {}", format_duration(t)));
+    match (g.random_address, next) {
+        (false, None) => None,
+        (true, None) => Some("random address".into()),
+        (false, Some(next)) => Some(next),
+        (true, Some(next)) => Some(format!("random address, {next}")),
     }
 }
 

@@ -227,6 +227,10 @@ fn dns_settings(out: &mut String, s: &Settings) {
         Some(hc) => format!("{e} (checked by {hc})"),
         None => format!("{e} (no health check)"),
     };
+    let unchecked_alias = |value: String, hc: &Option<String>| match hc {
+        Some(hc) => format!("{value} (checked by {hc})"),
+        None => value,
+    };
     let pairs: Vec<Vec<String>> = (s.records.iter())
         .filter_map(|r| match r {
             RecordSettings::Pair(p) => Some(vec![
@@ -261,7 +265,11 @@ fn dns_settings(out: &mut String, s: &Settings) {
                 if first { set.policy.clone() } else { String::new() },
                 if first { set.ttl_s.map_or("from targets".into(), |t| format!("{t} s")) } else { String::new() },
                 m.id.clone(),
-                checked(&value, &m.health_check),
+                if m.alias.is_some() {
+                    unchecked_alias(value, &m.health_check)
+                } else {
+                    checked(&value, &m.health_check)
+                },
                 routing,
             ]);
         }
@@ -299,13 +307,21 @@ fn client_settings(out: &mut String, groups: &[GroupSettings]) {
     let rows: Vec<Vec<String>> = groups
         .iter()
         .map(|g| {
+            let record = match &g.region {
+                Some(region) => format!("{} (from {region})", g.record),
+                None => g.record.clone(),
+            };
+            let connection = match &g.addresses {
+                Some(addresses) => format!("{}; {addresses}", g.connection),
+                None => g.connection.clone(),
+            };
             vec![
                 g.id.clone(),
                 g.count.to_string(),
-                g.record.clone(),
+                record,
                 format!("{}/s", g.requests_per_s),
                 g.dns_cache.clone(),
-                g.connection.clone(),
+                connection,
                 g.on_failure.clone(),
             ]
         })

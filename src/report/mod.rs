@@ -201,6 +201,13 @@ pub struct GroupSettings {
     /// "new per request" or "reused, idle 90s, lifetime 10m".
     pub connection: String,
     pub on_failure: String,
+    /// Where the clients are, for latency routing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Which addresses of an answer they use, when not just the first: "random address",
+    /// "next address after 3s".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<String>,
 }
 
 /// One replication's figures.

@@ -269,6 +269,26 @@ impl<O: Observer> World<'_, O> {
         class: Class,
         queries: Queries,
     ) {
+        self.batches_reaching(c, from_us, to_us, destination, share, class, queries, None);
+    }
+
+    /// As `batches`; with `held`, a first request to a healthy endpoint is not marked as
+    /// reached but its instant kept (the earliest) in `held`, so that batches to the other
+    /// endpoints of the same span still draw their first request and the client's failover
+    /// time is the earliest over all of them.
+    #[allow(clippy::too_many_arguments)]
+    fn batches_reaching(
+        &mut self,
+        c: u32,
+        from_us: SimTime,
+        to_us: SimTime,
+        destination: u32,
+        share: f64,
+        class: Class,
+        queries: Queries,
+        mut held: Option<&mut Option<SimTime>>,
+    ) {
+        let mut drawn_us: Option<SimTime> = None;
         if to_us <= from_us || share <= 0.0 {
             return;
         }
@@ -313,12 +333,18 @@ impl<O: Observer> World<'_, O> {
                     self.observer.observe(Observation::Deferred(batch));
                 } else {
                     let healthy = segment.episodes.is_empty() && a >= warm;
-                    let need_first = healthy && self.tracking.waits_for(c, group, a);
+                    let need_first = healthy && self.tracking.waits_for_since(c, group, a, drawn_us);
                     let rng = &mut self.clients.rngs[group as usize];
                     (batch.requests, batch.first_us) = draw_batch(rng, a, b, boring_rate, need_first);
                     batch.failed = rng::binomial(rng, batch.requests, boring_failure);
                     if healthy && batch.first_us.is_some() {
-                        self.tracking.reached(c, group, a);
+                        match held.as_deref_mut() {
+                            None => self.tracking.reached(c, group, a),
+                            Some(earliest) => {
+                                drawn_us = Some(a);
+                                *earliest = Some(earliest.map_or(a, |e| e.min(a)));
+                            }
+                        }
                     }
                     self.observer.observe(Observation::Batch { batch, at_fault: &segment.episodes });
                 }
@@ -340,8 +366,12 @@ impl<O: Observer> World<'_, O> {
         for (k, (start_us, shares)) in spans.iter().enumerate() {
             let a = (*start_us).max(from_us);
             let b = spans.get(k + 1).map_or(to_us, |(t, _)| *t);
+            let mut reached = None;
             for (&endpoint, &share) in endpoints.iter().zip(shares) {
-                self.batches(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer);
+                self.batches_reaching(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer, Some(&mut reached));
+            }
+            if let Some(at_us) = reached {
+                self.tracking.reached(c, self.clients.state[c as usize].group, at_us);
             }
         }
     }

@@ -75,6 +75,19 @@ impl Tracking {
         })
     }
 
+    /// As `waits_for`, counting only episodes that started after `drawn_us` when the client's
+    /// first request after that instant is already drawn but not yet marked as reached.
+    pub fn waits_for_since(&self, client: u32, group: u16, from_us: SimTime, drawn_us: Option<SimTime>) -> bool {
+        let Some(drawn_us) = drawn_us else { return self.waits_for(client, group, from_us) };
+        let index_in_group = client - self.group_start[group as usize];
+        self.follows[group as usize].iter().any(|f| {
+            let bit = (f.base + index_in_group) as usize;
+            f.start_us <= from_us
+                && f.start_us > drawn_us
+                && self.reached[f.episode as usize][bit / 64] & (1 << (bit % 64)) == 0
+        })
+    }
+
     /// The client sent a measured request to a healthy endpoint at `at_us`.
     #[inline(always)]
     pub fn reached(&mut self, client: u32, group: u16, at_us: SimTime) {

@@ -68,6 +68,7 @@ fn assert_equivalent(name: &str, scenario: Value, metrics: &[&str]) {
         let (a, e) = (values(&aggregated), values(&exact));
         assert!(a.len() > 1 && e.len() > 1, "{name}: {metric} missing ({} / {} runs)", a.len(), e.len());
         let (a, e) = (Sample::of(&a), Sample::of(&e));
+        eprintln!("{metric}: {:.3} vs {:.3} (SE {:.3} {:.3})", a.mean, e.mean, a.standard_error(), e.standard_error());
         let tolerance = 4.0 * a.standard_error().hypot(e.standard_error());
         assert!(
             (a.mean - e.mean).abs() <= tolerance.max(1e-9),
@@ -266,4 +267,59 @@ fn a_pooled_group_with_likely_idle_timeouts_stays_per_request() {
     let a = replicate(&config, 0, RunOptions { trace: false, exact_requests: false }, &mut |_| {}).unwrap();
     let e = replicate(&config, 0, RunOptions { trace: false, exact_requests: true }, &mut |_| {}).unwrap();
     assert_eq!(a.result, e.result, "a group that cannot be aggregated runs exactly as in exact mode");
+}
+
+#[test]
+fn weighted_and_latency_trees_behind_every_kind_of_client() {
+    // A failover alias (ETH) to a weighted pool of three, one of which dies; clients of every
+    // aggregated kind: TTL caches, no cache behind caching resolvers and behind forwarders,
+    // pooled connections; a latency group in another region aliasing the same pool.
+    let s = json!({
+        "name": "equivalence-trees", "seed": 9, "duration": "25m",
+        "endpoints": { "a": { "faults": outage() }, "b": {}, "c": {}, "standby": {} },
+        "health_checks": {
+            "a": { "endpoint": "a", "request_interval": "10s" },
+            "b": { "endpoint": "b", "request_interval": "10s" },
+            "c": { "endpoint": "c", "request_interval": "10s" }
+        },
+        "dns": { "name_servers": 4, "propagation_delay": { "uniform": ["0s", "5s"] }, "records": {
+            "app": { "ttl": "30s", "failover": { "primary": { "alias": "pool", "evaluate_target_health": true },
+                                                 "secondary": { "endpoint": "standby" } } },
+            "pool": { "ttl": "30s", "weighted": {
+                "a": { "endpoint": "a", "weight": 2, "health_check": "a" },
+                "b": { "endpoint": "b", "weight": 1, "health_check": "b" },
+                "c": { "endpoint": "c", "weight": 1, "health_check": "c" } } },
+            "near": { "ttl": "30s", "latency": {
+                "here": { "alias": "pool", "evaluate_target_health": true, "region": "here" },
+                "there": { "endpoint": "standby", "region": "there" } } } } },
+        "resolvers": { "caching": { "count": 150, "prefetch": true }, "forwarders": { "count": 5, "cache": false } },
+        "clients": {
+            "ttl": { "count": 150, "record": "app", "resolvers": { "caching": 1 }, "requests_per_s": 0.3 },
+            "pooled-by-resolver": { "count": 150, "record": "app", "resolvers": { "caching": 1 }, "requests_per_s": 0.3, "dns_cache": { "mode": "none" } },
+            "forwarded": { "count": 150, "record": "app", "resolvers": { "forwarders": 1 }, "requests_per_s": 0.3, "dns_cache": { "mode": "none" } },
+            "connections": { "count": 150, "record": "app", "resolvers": { "caching": 1 }, "requests_per_s": 0.3,
+                             "connection": { "reuse": true, "idle_timeout": "600s", "max_lifetime": "120s" } },
+            "regional": { "count": 150, "record": "near", "region": "here", "resolvers": { "caching": 1 }, "requests_per_s": 0.3 }
+        }
+    });
+    assert_equivalent(
+        "weighted tree",
+        s,
+        &with_episode(&[
+            "/groups/forwarded/requests_failed",
+            "/groups/pooled-by-resolver/requests_failed",
+            "/groups/connections/requests_failed",
+            "/groups/regional/requests_misrouted",
+            "/episodes/0/groups/forwarded/client_failover_s/mean",
+            "/episodes/0/groups/ttl/client_failover_s/mean",
+            "/episodes/0/groups/pooled-by-resolver/client_failover_s/mean",
+            "/episodes/0/groups/connections/client_failover_s/mean",
+            "/episodes/0/groups/regional/client_failover_s/mean",
+            "/episodes/0/groups/forwarded/client_failover_s/p50",
+            "/episodes/0/groups/ttl/client_failover_s/p50",
+            "/episodes/0/groups/pooled-by-resolver/client_failover_s/p50",
+            "/episodes/0/groups/connections/client_failover_s/p50",
+            "/episodes/0/groups/regional/client_failover_s/p50",
+        ]),
+    );
 }

@@ -257,22 +257,27 @@ fn merge(lb: &LoadBalancerConfig, views: &[TargetView]) -> (Vec<(SimTime, Vec<u3
 }
 
 /// The health changes as Route 53 applies them: each arrives a draw of `eth_delay` later
-/// (one per change, in order); an arrival older than one already applied changes nothing,
-/// and arrivals after the end of the run are dropped. Only arrivals that change the
-/// reported status are kept.
+/// (one per change, in order).
 fn arrivals(lb: &LoadBalancerConfig, health: Vec<HealthChange>, rng: &mut Stream, end_us: SimTime) -> Vec<Arrival> {
     let arrive_us: Vec<SimTime> = health.iter().map(|h| h.at_us.saturating_add(lb.eth_delay.sample(rng))).collect();
+    applied(health, &arrive_us, end_us)
+}
+
+/// The changes arriving at `arrive_us`, in arrival order: one older than one already
+/// applied changes nothing, and arrivals after the end of the run are dropped. Only
+/// arrivals that change the reported status (healthy at first) are kept.
+fn applied(health: Vec<HealthChange>, arrive_us: &[SimTime], end_us: SimTime) -> Vec<Arrival> {
     let mut order: Vec<usize> = (0..health.len()).filter(|&i| arrive_us[i] < end_us).collect();
     order.sort_by_key(|&i| (arrive_us[i], i));
-    let mut applied: Option<usize> = None;
+    let mut latest: Option<usize> = None;
     let mut healthy = true;
     let mut out = Vec::new();
     let mut health: Vec<Option<HealthChange>> = health.into_iter().map(Some).collect();
     for i in order {
-        if applied.is_some_and(|a| a > i) {
+        if latest.is_some_and(|l| l > i) {
             continue;
         }
-        applied = Some(i);
+        latest = Some(i);
         let change = health[i].take().expect("each change arrives once");
         if change.healthy != healthy {
             healthy = change.healthy;
@@ -335,4 +340,82 @@ fn combine<'a>(start_us: SimTime, routed: impl ExactSizeIterator<Item = &'a Segm
         });
     }
     segment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::values::Dist;
+
+    const S: SimTime = 1_000_000;
+
+    fn lb() -> LoadBalancerConfig {
+        LoadBalancerConfig {
+            targets: vec![0, 1],
+            interval_us: 10 * S,
+            timeout_us: 4 * S,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+            eth_delay: Dist::Fixed(0),
+            check: 0,
+        }
+    }
+
+    fn segment(start_us: SimTime, down: Option<FailMode>, degraded: Option<(f64, f64)>, episodes: &[u32]) -> Segment {
+        let degraded = degraded.map(|(request, probe)| Degraded {
+            request_error: Probability::new(request),
+            probe_error: Probability::new(probe),
+            response_time: None,
+        });
+        Segment { start_us, down, degraded, loss: Vec::new(), episodes: episodes.to_vec() }
+    }
+
+    #[test]
+    fn a_target_leaves_service_at_its_kth_failure_and_returns_after_its_successes() {
+        // Dark on [100 s, 200 s): out at the 3rd failing check's timeout, back at the 2nd
+        // successful one after the fault.
+        let segments = vec![
+            segment(0, None, None, &[]),
+            segment(100 * S, Some(FailMode::Timeout), None, &[0]),
+            segment(200 * S, None, None, &[]),
+        ];
+        let model = EndpointModel { response_time: Dist::Fixed(0), segments };
+        let mut rng = rng::stream(7, "t");
+        let v = view(&lb(), 0, &model, &mut rng, 1_000 * S);
+        let first = |from_us: SimTime| v.phase_us + (from_us - v.phase_us).div_ceil(10 * S) * 10 * S;
+        let out_us = first(100 * S) + 20 * S + 4 * S;
+        let back_us = first(200 * S) + 10 * S;
+        let expected = vec![
+            ServiceChange { at_us: out_us, in_service: false, from_us: first(100 * S), to_us: out_us },
+            ServiceChange { at_us: back_us, in_service: true, from_us: first(200 * S), to_us: back_us },
+        ];
+        assert_eq!(v.changes, expected);
+    }
+
+    #[test]
+    fn what_the_load_balancer_serves_combines_the_targets_it_routes_to() {
+        let dark = segment(0, Some(FailMode::Timeout), None, &[0]);
+        let refusing = segment(0, Some(FailMode::Refuse), None, &[1]);
+        let gray = segment(0, None, Some((0.2, 0.0)), &[2]);
+        let fine = segment(0, None, None, &[]);
+        let both_down = combine(5, [&dark, &refusing].into_iter());
+        assert_eq!((both_down.down, both_down.episodes.clone()), (Some(FailMode::Timeout), vec![0, 1]));
+        let one_down = combine(5, [&dark, &gray].into_iter());
+        let d = one_down.degraded.expect("half the requests reach a dark target");
+        assert_eq!((one_down.down, d.request_error.p, d.probe_error.p), (None, 0.6, 0.5));
+        let healthy = combine(5, [&fine, &fine].into_iter());
+        assert!(healthy.down.is_none() && healthy.degraded.is_none() && healthy.episodes.is_empty());
+    }
+
+    #[test]
+    fn an_older_change_arriving_late_changes_nothing() {
+        let change = |at_us, healthy| HealthChange { at_us, healthy, evidence: Vec::new() };
+        // Down at 10, up at 20, down at 30; the first arrives after the second.
+        let health = vec![change(10, false), change(20, true), change(30, false)];
+        let arrived = applied(health, &[50, 25, 35], 1_000);
+        let seen: Vec<(SimTime, bool)> = arrived.iter().map(|a| (a.at_us, a.healthy)).collect();
+        assert_eq!(seen, vec![(35, false)], "up at 25 is no change; down at 50 is older than the one at 35");
+        let health = vec![change(10, false), change(20, true)];
+        assert_eq!(applied(health, &[10, 2_000], 1_000).len(), 1, "an arrival after the end is dropped");
+    }
 }

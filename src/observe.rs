@@ -45,8 +45,8 @@ pub struct Transition {
     pub healthy: bool,
 }
 
-/// What a status change of a check without checkers rests on (docs/model.md §3.12–§3.13);
-/// a probing check's changes rest on its probes.
+/// What a status change of a check without checkers rests on (docs/model.md §3.12–§3.13,
+/// §2.7); a probing check's changes rest on its probes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Evidence {
     /// A calculated check: the change of a child (its transition number) whose arrival
@@ -54,6 +54,10 @@ pub enum Evidence {
     Child { transition: u32 },
     /// A CloudWatch check: the metric over the periods [from_us, to_us) it evaluated.
     Metric { from_us: SimTime, to_us: SimTime },
+    /// A load balancer's check: the load balancer's health checks of one target, sent from
+    /// `from_us` with the last result at `to_us`, that took it out of service (or put it
+    /// back). Going unhealthy rests on every target's.
+    Target { endpoint: u32, from_us: SimTime, to_us: SimTime },
 }
 
 /// A CloudWatch check's datapoint reaching Route 53.
@@ -170,8 +174,8 @@ pub enum Observation<'a> {
     },
     CheckerFlip(CheckerFlip),
     Transition(Transition),
-    /// What the status change just observed rests on, for a calculated or CloudWatch
-    /// check (sent right after its `Transition`).
+    /// What the status change just observed rests on, for a calculated, CloudWatch or load
+    /// balancer's check (sent right after its `Transition`, once per piece of evidence).
     Evidence {
         transition: u32,
         evidence: Evidence,

@@ -8,8 +8,8 @@ use crate::metrics::Recorder;
 use crate::model::answers::names_when_healthy;
 use crate::model::{self, RunError, RunOptions};
 use crate::report::{
-    self, CalculatedSettings, CheckSettings, CloudwatchSettings, GroupSettings, MemberSettings, PairSettings,
-    PoolSettings, RecordSettings, Report, RunResult, SetSettings, Settings, Trace,
+    self, CalculatedSettings, CheckSettings, CloudwatchSettings, GroupSettings, LoadBalancerSettings, MemberSettings,
+    PairSettings, PoolSettings, RecordSettings, Report, RunResult, SetSettings, Settings, Trace,
 };
 use crate::scenario::config::{
     CheckKind, ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, MemberValue, Policy, PoolConfig,
@@ -113,6 +113,17 @@ fn settings(c: &Config) -> Settings {
 /// A health check as the report shows it.
 fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
     let (calculated, cloudwatch) = kind_settings(c, h);
+    let load_balancer = match h.kind {
+        CheckKind::LoadBalancer => h.endpoint.and_then(|e| c.load_balancer(e)).map(|lb| LoadBalancerSettings {
+            targets: lb.targets.iter().map(|&t| c.endpoints[t as usize].id.clone()).collect(),
+            interval_s: to_seconds(lb.interval_us),
+            timeout_s: to_seconds(lb.timeout_us),
+            healthy_threshold: lb.healthy_threshold,
+            unhealthy_threshold: lb.unhealthy_threshold,
+            eth_delay: describe_dist(&lb.eth_delay),
+        }),
+        _ => None,
+    };
     let check_type = match h.kind {
         CheckKind::Probing => format!("{:?}", h.check_type).to_lowercase(),
         _ => crate::scenario::config::type_name(h.check_type).to_owned(),
@@ -132,13 +143,14 @@ fn check_settings(c: &Config, h: &HealthCheckConfig) -> CheckSettings {
         probe_loss_rate: h.probe_loss.p,
         calculated,
         cloudwatch,
+        load_balancer,
     }
 }
 
 /// The settings of a calculated or CloudWatch check, in the scenario file's words.
 fn kind_settings(c: &Config, h: &HealthCheckConfig) -> (Option<CalculatedSettings>, Option<CloudwatchSettings>) {
     match &h.kind {
-        CheckKind::Probing => (None, None),
+        CheckKind::Probing | CheckKind::LoadBalancer => (None, None),
         CheckKind::Calculated(calc) => (
             Some(CalculatedSettings {
                 children: calc.children.iter().map(|&k| c.health_checks[k as usize].id.clone()).collect(),
@@ -209,12 +221,16 @@ fn record_settings(c: &Config, record: u32) -> RecordSettings {
                     MemberValue::Alias { record, evaluate_target_health } => {
                         (Vec::new(), Some(c.records[*record as usize].name.clone()), *evaluate_target_health)
                     }
+                    MemberValue::LoadBalancer { endpoint: e, evaluate_target_health } => {
+                        (Vec::new(), Some(endpoint(*e)), *evaluate_target_health)
+                    }
                 };
                 MemberSettings {
                     id: m.id.clone(),
                     endpoints,
                     alias,
                     evaluate_target_health,
+                    load_balancer: matches!(m.value, MemberValue::LoadBalancer { .. }),
                     health_check: check(m.health_check),
                     weight: (r.policy == Policy::Weighted).then_some(m.weight),
                     region: m.region.map(|i| c.latency_regions[i as usize].clone()),

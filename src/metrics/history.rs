@@ -25,8 +25,9 @@ pub struct History {
     /// The endpoints each question's answer names while every check is healthy.
     healthy_names: Vec<Vec<u32>>,
     question_count: usize,
-    /// What each status change of a calculated or CloudWatch check rests on, by number.
-    evidence: BTreeMap<u32, Evidence>,
+    /// What each status change of a calculated, CloudWatch or load balancer's check rests
+    /// on, by number.
+    evidence: BTreeMap<u32, Vec<Evidence>>,
 }
 
 /// A change of one name server's answer to one question: when, why, and which endpoints the
@@ -69,8 +70,8 @@ impl History {
         }
     }
 
-    pub fn set_evidence(&mut self, transition: u32, evidence: Evidence) {
-        self.evidence.insert(transition, evidence);
+    pub fn add_evidence(&mut self, transition: u32, evidence: Evidence) {
+        self.evidence.entry(transition).or_default().push(evidence);
     }
 
     pub fn answer_changed(&mut self, change: AnswerChange, answer: &AnswerSummary) {
@@ -106,18 +107,26 @@ impl History {
     }
 
     /// Whether status change number `id` is attributed to episode `e` (docs/model.md
-    /// §7.2.3): a probing check's change of the episode's endpoint between its start and its
-    /// end plus the check's longest probe; a CloudWatch check's change whose datapoints'
-    /// periods overlap the episode; a calculated check's change whose child's change is
-    /// attributed to it.
+    /// §7.2.3): a probing check's change of the episode's endpoint (or of a load balancer in
+    /// front of it) between its start and its end plus the check's longest probe; a
+    /// CloudWatch check's change whose datapoints' periods overlap the episode; a calculated
+    /// check's change whose child's change is attributed to it; a load balancer's change
+    /// resting on health checks of the episode's endpoint, a target, that overlap it.
     fn attributed(&self, config: &Config, id: u32, e: &Episode) -> bool {
         let t = &self.transitions[id as usize];
-        let watches_endpoint = config.health_checks[t.check as usize].endpoint == Some(e.endpoint);
-        match self.evidence.get(&id) {
-            Some(Evidence::Child { transition }) => self.attributed(config, *transition, e),
-            Some(Evidence::Metric { from_us, to_us }) => watches_endpoint && *from_us < e.end_us && *to_us > e.start_us,
-            None => watches_endpoint && e.start_us <= t.at_us && t.at_us < Self::attributed_end_us(config, t.check, e),
-        }
+        // A check of a load balancer sees its targets' faults.
+        let watched = config.health_checks[t.check as usize].endpoint;
+        let watches_endpoint = watched.is_some_and(|w| config.serves(w, e.endpoint));
+        let Some(evidence) = self.evidence.get(&id) else {
+            return watches_endpoint && e.start_us <= t.at_us && t.at_us < Self::attributed_end_us(config, t.check, e);
+        };
+        evidence.iter().any(|evidence| match *evidence {
+            Evidence::Child { transition } => self.attributed(config, transition, e),
+            Evidence::Metric { from_us, to_us } => watches_endpoint && from_us < e.end_us && to_us > e.start_us,
+            Evidence::Target { endpoint, from_us, to_us } => {
+                endpoint == e.endpoint && from_us < e.end_us && to_us >= e.start_us
+            }
+        })
     }
 
     /// A check went unhealthy, measured, attributed to no episode (inverted checks are
@@ -277,12 +286,12 @@ impl History {
     }
 
     /// The first and last name server to stop answering the endpoint (for every question
-    /// whose answers can name it), and the last to answer it again after the end — over the
+    /// whose answers can name it, or a load balancer in front of it), and the last to answer it again after the end — over the
     /// name servers this episode moved away, and only for an endpoint answered when all is
     /// well: Route 53 fails back only to a primary.
     fn dns_times(&self, config: &Config, e: &Episode, attributed_end_us: SimTime) -> DnsTimes {
         let questions: Vec<usize> = (0..self.question_count)
-            .filter(|&q| config.question_tree(q as u32).endpoints.contains(&e.endpoint))
+            .filter(|&q| config.question_tree(q as u32).reached.contains(&e.endpoint))
             .collect();
         self.dns_times_of(config, &questions, e, attributed_end_us)
     }

@@ -246,7 +246,7 @@ impl Observer for Recorder<'_> {
                 }
                 self.history.transitions.push(t);
             }
-            Observation::Evidence { transition, evidence } => self.history.set_evidence(transition, evidence),
+            Observation::Evidence { transition, evidence } => self.history.add_evidence(transition, evidence),
             Observation::Datapoint(d) => {
                 if self.trace {
                     self.datapoints.push(d);

@@ -89,8 +89,10 @@ fn idle_negligible(config: &Config, g: &GroupConfig) -> bool {
 }
 
 pub fn kind(config: &Config, g: &GroupConfig, caching_resolver: bool, exact_requests: bool) -> Kind {
-    // A client holding several addresses picks one request by request: simulated per request.
-    if exact_requests || g.requests_per_s <= 0.0 || config.records[g.record as usize].tree.several_addresses {
+    // A client holding several addresses picks one request by request, and a load balancer
+    // picks a target for each request: simulated per request.
+    let tree = &config.records[g.record as usize].tree;
+    if exact_requests || g.requests_per_s <= 0.0 || tree.several_addresses || tree.load_balancer {
         return Kind::Exact;
     }
     match (g.connection, g.cache) {

@@ -3,11 +3,12 @@
 //! given out — one answer, or one drawn query by query (weighted records, a multivalue
 //! shuffle, PowerDNS's random fallback). Both are numbered in tables that grow as new
 //! ones appear; answers 0..endpoints are the single endpoints, so a failover pair's
-//! choices are plain endpoint numbers.
+//! choices are plain endpoint numbers (and an alias to a load balancer answers its
+//! endpoint's number).
 
 use crate::observe::AnswerSummary;
 use crate::rng::Stream;
-use crate::scenario::config::{Config, MemberConfig, MemberValue, Policy, RecordConfig};
+use crate::scenario::config::{Config, LOAD_BALANCER_TTL_US, MemberConfig, MemberValue, Policy, RecordConfig};
 use crate::time::SimDuration;
 use rand::Rng;
 use std::collections::HashMap;
@@ -19,13 +20,19 @@ const MULTIVALUE_MAX: usize = 8;
 pub struct AnswerTable {
     lists: Vec<Vec<u32>>,
     index: HashMap<Vec<u32>, u32>,
+    /// The targets of each endpoint that is a load balancer (none for the others): where
+    /// an answer naming it sends requests.
+    targets: Vec<Vec<u32>>,
 }
 
 impl AnswerTable {
-    pub fn new(endpoint_count: usize) -> Self {
-        let lists: Vec<Vec<u32>> = (0..endpoint_count as u32).map(|e| vec![e]).collect();
+    pub fn new(config: &Config) -> Self {
+        let lists: Vec<Vec<u32>> = (0..config.endpoints.len() as u32).map(|e| vec![e]).collect();
         let index = lists.iter().cloned().zip(0u32..).collect();
-        AnswerTable { lists, index }
+        let targets = (0..config.endpoints.len() as u32)
+            .map(|e| config.load_balancer(e).map_or_else(Vec::new, |lb| lb.targets.clone()))
+            .collect();
+        AnswerTable { lists, index, targets }
     }
 
     pub fn intern(&mut self, list: Vec<u32>) -> u32 {
@@ -210,8 +217,11 @@ fn summarise(choice: &Choice, answers: &AnswerTable) -> AnswerSummary {
         };
         for a in lists {
             for &e in answers.addresses(a) {
-                if !summary.names.contains(&e) {
-                    summary.names.push(e);
+                // A load balancer's targets receive the requests sent to it.
+                for &reached in std::iter::once(&e).chain(&answers.targets[e as usize]) {
+                    if !summary.names.contains(&reached) {
+                        summary.names.push(reached);
+                    }
                 }
             }
         }
@@ -222,7 +232,7 @@ fn summarise(choice: &Choice, answers: &AnswerTable) -> AnswerSummary {
 /// The endpoints a record set's answers name while every health check is healthy, over the
 /// questions asking it (the ones name servers fail back to).
 pub fn names_when_healthy(config: &Config, record: u32) -> Vec<u32> {
-    let mut table = AnswerTable::new(config.endpoints.len());
+    let mut table = AnswerTable::new(config);
     let mut names = Vec::new();
     for q in config.questions.iter().filter(|q| q.record == record) {
         let choice = Evaluator { config, healthy: |_| true }.choose(&mut table, record, q.region);
@@ -315,7 +325,9 @@ impl<F: FnMut(u32) -> bool> Evaluator<'_, F> {
             .into_iter()
             .map(|m| match &set.members[m].value {
                 MemberValue::Endpoints(list) => (answers.intern(list.clone()), set.ttl_us),
-                MemberValue::Alias { .. } => unreachable!("multivalue aliases are refused"),
+                MemberValue::Alias { .. } | MemberValue::LoadBalancer { .. } => {
+                    unreachable!("multivalue aliases are refused")
+                }
             })
             .collect();
         Choice { outcomes: vec![(Outcome::Shuffle(records), 1)] }
@@ -331,12 +343,14 @@ impl<F: FnMut(u32) -> bool> Evaluator<'_, F> {
         match &member.value {
             MemberValue::Endpoints(list) => Choice::fixed(answers.intern(list.clone()), set.ttl_us),
             MemberValue::Alias { record, .. } => self.choose(answers, *record, region),
+            MemberValue::LoadBalancer { endpoint, .. } => Choice::fixed(*endpoint, LOAD_BALANCER_TTL_US),
         }
     }
 
     /// A record is healthy when its health check is (if it has one) and, for an alias
     /// evaluating target health, when at least one record of its target is (no failing
-    /// open: a parent backs out of a set whose records are all unhealthy).
+    /// open: a parent backs out of a set whose records are all unhealthy) or, for a load
+    /// balancer, when its check says it has a target in service (docs/model.md §2.7).
     pub fn member_healthy(&mut self, member: &MemberConfig, region: Option<u16>) -> bool {
         if let Some(check) = member.health_check
             && !(self.healthy)(check)
@@ -345,6 +359,10 @@ impl<F: FnMut(u32) -> bool> Evaluator<'_, F> {
         }
         match member.value {
             MemberValue::Alias { record, evaluate_target_health: true } => self.set_healthy(record, region),
+            MemberValue::LoadBalancer { endpoint, evaluate_target_health: true } => {
+                let check = self.config.load_balancer(endpoint).expect("an alias names a load balancer").check;
+                (self.healthy)(check)
+            }
             _ => true,
         }
     }
@@ -409,7 +427,7 @@ mod tests {
         let unhealthy: Vec<u32> = down.iter().map(|d| names.iter().position(|n| n == d).unwrap() as u32).collect();
         let record = config.records.iter().position(|r| r.name == record).unwrap() as u32;
         let region = region.map(|r| config.latency_regions.iter().position(|x| x == r).unwrap() as u16);
-        let mut table = AnswerTable::new(config.endpoints.len());
+        let mut table = AnswerTable::new(&config);
         let healthy = |check: u32| !unhealthy.contains(&config.health_checks[check as usize].endpoint.unwrap());
         let choice = Evaluator { config, healthy }.choose(&mut table, record, region);
         let mut out: Vec<(String, f64)> =
@@ -455,7 +473,7 @@ mod tests {
                 read.push(check);
                 check != 0 || primary_up
             };
-            Evaluator { config: &c, healthy }.choose(&mut AnswerTable::new(6), 0, None);
+            Evaluator { config: &c, healthy }.choose(&mut AnswerTable::new(&c), 0, None);
             read
         };
         assert_eq!(consulted(true), vec![0]);

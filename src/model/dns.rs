@@ -12,7 +12,7 @@
 use super::answers::{AnswerTable, Choices, Evaluator};
 use crate::observe::{AnswerChange, AnswerSummary, Transition};
 use crate::rng::{self, Stream};
-use crate::scenario::config::{Config, Question};
+use crate::scenario::config::{Config, MemberConfig, MemberValue, Question};
 use crate::scenario::values::Dist;
 use crate::time::{SimDuration, SimTime};
 use rand::Rng;
@@ -84,6 +84,14 @@ fn evaluate(
     (choices.intern(choice, table), consulted)
 }
 
+/// Whether a record's health can read the check: its own health check, or the check of a
+/// load balancer it aliases evaluating target health.
+fn consults(config: &Config, member: &MemberConfig, check: u32) -> bool {
+    member.health_check == Some(check)
+        || matches!(member.value, MemberValue::LoadBalancer { endpoint, evaluate_target_health: true }
+            if config.load_balancer(endpoint).is_some_and(|lb| lb.check == check))
+}
+
 impl NameServers {
     pub fn new(config: &Config, run_seed: u64, initial_health: &[bool]) -> Self {
         let count = config.name_server_count as usize;
@@ -97,13 +105,13 @@ impl NameServers {
                             .tree
                             .records
                             .iter()
-                            .any(|&r| config.records[r as usize].members.iter().any(|m| m.health_check == Some(c)))
+                            .any(|&r| config.records[r as usize].members.iter().any(|m| consults(config, m, c)))
                     })
                     .map(|(i, _)| i)
                     .collect()
             })
             .collect();
-        let mut table = AnswerTable::new(config.endpoints.len());
+        let mut table = AnswerTable::new(config);
         let mut choices = Choices::default();
         let (initial_answers, consulted): (Vec<u32>, Vec<Vec<u32>>) =
             config.questions.iter().map(|&q| evaluate(config, &mut table, &mut choices, q, initial_health)).unzip();

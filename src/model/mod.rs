@@ -14,6 +14,7 @@ pub mod dns;
 pub mod draws;
 pub mod endpoint;
 pub mod health;
+pub mod load_balancer;
 pub mod resolver;
 pub mod tracking;
 
@@ -29,6 +30,7 @@ use deferred::Deferred;
 use dns::{Changed, NameServers, StartAnswers};
 use endpoint::{EndpointModel, Endpoints};
 use health::Health;
+use load_balancer::LoadBalancers;
 use resolver::Resolvers;
 use tracking::Tracking;
 
@@ -81,6 +83,12 @@ pub enum Event {
         watch: u32,
         period: u32,
     },
+    /// A change of a load balancer's health reaches Route 53 (docs/model.md §2.7): its
+    /// `arrival`-th.
+    LoadBalancer {
+        balancer: u32,
+        arrival: u32,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +104,7 @@ struct World<'a, O: Observer> {
     health: Health,
     calculated: Calculated,
     watches: Watches,
+    load_balancers: LoadBalancers,
     name_servers: NameServers,
     resolvers: Resolvers,
     clients: Clients,
@@ -116,7 +125,8 @@ struct World<'a, O: Observer> {
 /// checker, per episode edge and per answer-cache slot, plus name-server updates in flight — at most one per name
 /// server per status change, and a status change needs a checker flip, which needs a
 /// probe. The queue only grows as used. Checks without checkers add their own
-/// (`derived_events_max`).
+/// (`derived_events_max`); a load balancer has one pending change of its health, and its
+/// changes are known from the start.
 fn queue_bound(
     config: &Config,
     clients: &Clients,
@@ -124,10 +134,13 @@ fn queue_bound(
     health: &Health,
     endpoints: &Endpoints,
     calculated: &Calculated,
+    load_balancers: &LoadBalancers,
 ) -> usize {
     let probes_max: u64 =
         config.health_checks.iter().map(|h| u64::from(h.checker_count()) * (config.end_us() / h.interval_us + 1)).sum();
-    let (derived_changes_max, derived_events_max) = derived_events_max(config, calculated, probes_max);
+    let (derived_changes_max, mut derived_events_max) = derived_events_max(config, calculated, probes_max);
+    let derived_changes_max = derived_changes_max.saturating_add(load_balancers.arrival_count());
+    derived_events_max = derived_events_max.saturating_add(load_balancers.balancers.len() as u64);
     let updates_max =
         u64::from(config.name_server_count).saturating_mul(probes_max.saturating_add(derived_changes_max));
     let cache_slots =
@@ -205,7 +218,8 @@ impl<'a, O: Observer> World<'a, O> {
         options: RunOptions,
         observer: &'a mut O,
     ) -> Result<(Self, Engine<Event>), RunError> {
-        let endpoints = Endpoints::build(config, seed)?;
+        let mut endpoints = Endpoints::build(config, seed)?;
+        let load_balancers = LoadBalancers::build(config, seed, &mut endpoints);
         let mut health = Health::new(config, seed);
         let calculated = Calculated::new(config, seed, &mut health.checks);
         let watches = Watches::new(config, seed);
@@ -237,7 +251,7 @@ impl<'a, O: Observer> World<'a, O> {
         }));
         drop(client_endpoints);
 
-        let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints, &calculated);
+        let pending_max = queue_bound(config, &clients, &resolvers, &health, &endpoints, &calculated, &load_balancers);
         let mut engine = Engine::new(pending_max);
         for (id, e) in endpoints.episodes.iter().enumerate() {
             engine.schedule(e.start_us, Event::EpisodeStart { episode: id as u32 });
@@ -248,6 +262,11 @@ impl<'a, O: Observer> World<'a, O> {
         }
         for (watch, end_us) in watches.first_period_ends(config) {
             engine.schedule(end_us, Event::PeriodEnd { watch, period: 0 });
+        }
+        for (balancer, b) in (0u32..).zip(&load_balancers.balancers) {
+            if let Some(first) = b.arrivals.first() {
+                engine.schedule(first.at_us, Event::LoadBalancer { balancer, arrival: 0 });
+            }
         }
         let answer_shares = (0..question_count)
             .map(|q| vec![(0, name_servers.shares(q, &config.question_tree(q).endpoints))])
@@ -261,6 +280,7 @@ impl<'a, O: Observer> World<'a, O> {
             health,
             calculated,
             watches,
+            load_balancers,
             name_servers,
             resolvers,
             clients,
@@ -341,7 +361,21 @@ impl<'a, O: Observer> World<'a, O> {
             Event::ChildUpdate { link, transition } => self.on_child_update(engine, now_us, link, transition),
             Event::PeriodEnd { watch, period } => self.on_period_end(engine, watch, period),
             Event::Datapoint { watch, period } => self.on_datapoint(engine, now_us, watch, period),
+            Event::LoadBalancer { balancer, arrival } => self.on_load_balancer(engine, now_us, balancer, arrival),
         }
+    }
+
+    /// A change of a load balancer's health reaches Route 53: its check changes, and the
+    /// next change is on its way.
+    fn on_load_balancer(&mut self, engine: &mut Engine<Event>, now_us: SimTime, balancer: u32, arrival: u32) {
+        let b = &self.load_balancers.balancers[balancer as usize];
+        let change = &b.arrivals[arrival as usize];
+        let (check, healthy, evidence) = (b.check, change.healthy, change.evidence.clone());
+        if let Some(next) = b.arrivals.get(arrival as usize + 1) {
+            engine.schedule(next.at_us, Event::LoadBalancer { balancer, arrival: arrival + 1 });
+        }
+        let id = self.health.record(now_us, check, healthy);
+        self.status_changed(engine, now_us, id, &evidence);
     }
 
     /// A child's change reaches a calculated check, which may change in turn.
@@ -351,7 +385,7 @@ impl<'a, O: Observer> World<'a, O> {
         let current = self.health.checks[parent as usize].healthy;
         if let Some(healthy) = self.calculated.on_update(self.config, link, transition, change, current) {
             let id = self.health.record(now_us, parent, healthy);
-            self.status_changed(engine, now_us, id, Some(Evidence::Child { transition }));
+            self.status_changed(engine, now_us, id, &[Evidence::Child { transition }]);
         }
     }
 
@@ -382,7 +416,7 @@ impl<'a, O: Observer> World<'a, O> {
         }));
         if let Some((healthy, from_us, to_us)) = a.change {
             let id = self.health.record(now_us, check, healthy);
-            self.status_changed(engine, now_us, id, Some(Evidence::Metric { from_us, to_us }));
+            self.status_changed(engine, now_us, id, &[Evidence::Metric { from_us, to_us }]);
         }
     }
 
@@ -396,23 +430,17 @@ impl<'a, O: Observer> World<'a, O> {
             self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: ok }));
         }
         if let Some(transition) = result.transition {
-            self.status_changed(engine, now_us, transition, None);
+            self.status_changed(engine, now_us, transition, &[]);
         }
     }
 
     /// A check's reported status changed: the observer is told (with what a check without
     /// checkers based it on), and the change propagates to every name server and every
     /// calculated check that lists it.
-    fn status_changed(
-        &mut self,
-        engine: &mut Engine<Event>,
-        now_us: SimTime,
-        transition: u32,
-        evidence: Option<Evidence>,
-    ) {
+    fn status_changed(&mut self, engine: &mut Engine<Event>, now_us: SimTime, transition: u32, evidence: &[Evidence]) {
         let change = self.health.transitions[transition as usize];
         self.observer.observe(Observation::Transition(change));
-        if let Some(evidence) = evidence {
+        for &evidence in evidence {
             self.observer.observe(Observation::Evidence { transition, evidence });
         }
         let end_us = self.config.end_us();
@@ -448,7 +476,7 @@ impl<'a, O: Observer> World<'a, O> {
                 self.observer.observe(Observation::CheckerFlip(CheckerFlip { at_us: now_us, checker, healthy: false }));
             }
             if let Some(id) = registered {
-                self.status_changed(engine, now_us, id, None);
+                self.status_changed(engine, now_us, id, &[]);
                 self.name_servers.apply(name_server, id, self.health.transitions[id as usize]);
                 checks.push(c);
             }
@@ -554,6 +582,8 @@ impl<'a, O: Observer> World<'a, O> {
             }
         };
         let group = self.clients.state[c].group;
+        // A load balancer forwards the request to a target (the connection stays its own).
+        let endpoint = self.load_balancers.forward(endpoint, now_us + delay_us, &mut self.clients.rngs[group as usize]);
         let segment = self.endpoints.models[endpoint as usize].at(now_us + delay_us);
         let failed = match forced {
             Forced::Draw => EndpointModel::request_fails(segment, &mut self.clients.rngs[group as usize]),

@@ -166,8 +166,8 @@ fn health_check_settings(out: &mut String, checks: &[CheckSettings]) {
     table(out, &["id", "endpoint", "type", "interval", "threshold", "checkers", "healthy needs", "notes"], &rows);
 }
 
-/// The row of a calculated or CloudWatch check in the health-check table: what it combines
-/// or watches, and when it turns unhealthy. None for a probing check.
+/// The row of a calculated, CloudWatch or load balancer's check in the health-check table:
+/// what it combines or watches, and when it turns unhealthy. None for a probing check.
 fn no_probes_row(h: &CheckSettings) -> Option<Vec<String>> {
     let mut notes = Vec::new();
     if h.inverted {
@@ -177,6 +177,18 @@ fn no_probes_row(h: &CheckSettings) -> Option<Vec<String>> {
         notes.push("disabled".to_owned());
     }
     let dash = || "—".to_owned();
+    if let Some(lb) = &h.load_balancer {
+        return Some(vec![
+            h.id.clone(),
+            format!("{} (targets: {})", h.endpoint.clone().unwrap_or_default(), lb.targets.join(", ")),
+            h.check_type.clone(),
+            format!("{} s (timeout {} s)", lb.interval_s, lb.timeout_s),
+            format!("{} down, {} up", lb.unhealthy_threshold, lb.healthy_threshold),
+            dash(),
+            format!("1 of {} targets in service", lb.targets.len()),
+            format!("reaches Route 53 after {}", lb.eth_delay),
+        ]);
+    }
     if let Some(c) = &h.calculated {
         notes.insert(0, format!("children's changes arrive after {}", c.update_delay));
         return Some(vec![
@@ -250,6 +262,14 @@ fn dns_settings(out: &mut String, s: &Settings) {
         let RecordSettings::Set(set) = r else { continue };
         for (k, m) in set.records.iter().enumerate() {
             let value = match &m.alias {
+                Some(target) if m.load_balancer => {
+                    let lb = (s.health_checks.iter())
+                        .filter(|h| h.endpoint.as_ref() == Some(target))
+                        .find_map(|h| h.load_balancer.as_ref());
+                    let targets = lb.map_or(String::new(), |lb| lb.targets.join(", "));
+                    let eth = if m.evaluate_target_health { "; evaluates target health" } else { "" };
+                    format!("alias to load balancer {target} (targets {targets}{eth})")
+                }
                 Some(target) if m.evaluate_target_health => format!("alias to {target} (evaluates target health)"),
                 Some(target) => format!("alias to {target}"),
                 None => m.endpoints.join(", "),

@@ -74,6 +74,23 @@ pub struct CheckSettings {
     /// A CloudWatch check's metric and how it is judged (docs/model.md §3.13).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudwatch: Option<CloudwatchSettings>,
+    /// The check fosim adds for a load balancer (its `endpoint`): its targets and their
+    /// health checks (docs/model.md §2.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerSettings>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LoadBalancerSettings {
+    pub targets: Vec<String>,
+    pub interval_s: f64,
+    pub timeout_s: f64,
+    /// Consecutive successes that put a target back in service.
+    pub healthy_threshold: u32,
+    /// Consecutive failures that take a target out of service.
+    pub unhealthy_threshold: u32,
+    /// From a change of the load balancer's health to Route 53.
+    pub eth_delay: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -155,6 +172,9 @@ pub struct MemberSettings {
     pub alias: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub evaluate_target_health: bool,
+    /// The alias names a load balancer (an endpoint), not a record set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub load_balancer: bool,
     pub health_check: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,

@@ -137,8 +137,8 @@ fn totals_by_health_check(out: &mut String, report: &Report, fig: &Figures) {
     }
 }
 
-/// What each calculated or CloudWatch check combines or watches, and when it turns
-/// unhealthy: these checks send no probes, so the table above shows none.
+/// What each calculated, CloudWatch or load balancer's check combines or watches, and when
+/// it turns unhealthy: these checks send no probes, so the table above shows none.
 fn checks_without_probes(out: &mut String, report: &Report) {
     for h in &report.settings.health_checks {
         let line = if let Some(c) = &h.calculated {
@@ -148,6 +148,17 @@ fn checks_without_probes(out: &mut String, report: &Report) {
                 c.children.len(),
                 c.children.join(", "),
                 c.update_delay
+            )
+        } else if let Some(lb) = &h.load_balancer {
+            format!(
+                "load balancer {}: healthy while at least 1 of its targets ({}) is in service; health checks every {}, timeout {}, out after {} failures, back after {} successes; reaches Route 53 after {}",
+                h.endpoint.as_deref().unwrap_or_default(),
+                lb.targets.join(", "),
+                format_duration(secs_to_us(lb.interval_s)),
+                format_duration(secs_to_us(lb.timeout_s)),
+                lb.unhealthy_threshold,
+                lb.healthy_threshold,
+                lb.eth_delay
             )
         } else if let Some(w) = &h.cloudwatch {
             let datapoints = match w.evaluation_periods {

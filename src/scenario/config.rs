@@ -15,8 +15,10 @@ use std::path::Path;
 pub use super::presets::ROUTE53_REGIONS;
 pub use super::validator::REGIONS_MAX;
 pub use kinds::{CalculatedConfig, CheckKind, CloudwatchConfig, type_name};
+pub use load_balancers::{LoadBalancerConfig, TARGETS_MAX, check_id as load_balancer_check_id};
 
 mod kinds;
+mod load_balancers;
 
 /// Longest simulated run.
 pub const RUN_US_MAX: SimDuration = 400 * time::US_PER_DAY;
@@ -69,6 +71,8 @@ pub struct EndpointConfig {
     pub id: String,
     pub response_time: Dist,
     pub faults: Vec<FaultConfig>,
+    /// Its targets and their health checks, when it is a load balancer (docs/model.md §2.7).
+    pub load_balancer: Option<LoadBalancerConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,7 +160,7 @@ impl HealthCheckConfig {
             (_, Some(t)) => Some(t),
             (CheckType::Http | CheckType::Https, None) => Some(2 * US_PER_S),
             (CheckType::HttpStrMatch | CheckType::HttpsStrMatch, None) => Some(4 * US_PER_S),
-            (CheckType::Calculated | CheckType::CloudwatchMetric, None) => None,
+            (CheckType::Calculated | CheckType::CloudwatchMetric | CheckType::LoadBalancer, None) => None,
         }
     }
 
@@ -167,7 +171,7 @@ impl HealthCheckConfig {
     }
 }
 
-pub use super::records::{MemberConfig, MemberValue, Policy, Question, RecordConfig, Tree};
+pub use super::records::{LOAD_BALANCER_TTL_US, MemberConfig, MemberValue, Policy, Question, RecordConfig, Tree};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -291,7 +295,8 @@ impl Config {
             .groups
             .iter()
             .map(|g| {
-                let per_client = if exact_requests {
+                // A load balancer picks a target per request: its clients run per request.
+                let per_client = if exact_requests || self.records[g.record as usize].tree.load_balancer {
                     g.requests_per_s * seconds
                 } else {
                     let lifetime_s = match g.cache {
@@ -384,10 +389,11 @@ impl Validator<'_> {
         if s.endpoints.is_empty() {
             return Err(self.error("/endpoints", "expected at least one endpoint, found none"));
         }
-        let health_checks =
+        let mut health_checks =
             s.health_checks.iter().map(|(id, hc)| self.health_check(s, id, hc)).collect::<Check<Vec<_>>>()?;
-        let endpoints =
+        let mut endpoints =
             s.endpoints.iter().map(|(id, e)| self.endpoint(s, id, e, duration_us)).collect::<Check<Vec<_>>>()?;
+        self.load_balancer_checks(s, &mut endpoints, &mut health_checks)?;
         let name_server_count = self.count(
             "/dns/name_servers",
             s.dns.name_servers.unwrap_or(4),
@@ -405,7 +411,9 @@ impl Validator<'_> {
         if records.is_empty() {
             return Err(self.error("/dns/records", "expected at least one record, found none"));
         }
-        super::records::analyse_records(&self, &mut records)?;
+        let targets: Vec<Vec<u32>> =
+            endpoints.iter().map(|e| e.load_balancer.as_ref().map_or_else(Vec::new, |lb| lb.targets.clone())).collect();
+        super::records::analyse_records(&self, &mut records, &targets)?;
         let pools = s.resolvers.iter().map(|(id, p)| self.pool(id, p)).collect::<Check<Vec<_>>>()?;
         let mut groups =
             s.clients.iter().map(|(id, g)| self.group(s, id, g, &mut latency_regions)).collect::<Check<Vec<_>>>()?;
@@ -517,7 +525,8 @@ impl Validator<'_> {
             .enumerate()
             .map(|(i, f)| self.fault(s, &pointer(&["endpoints", id, "faults", &i.to_string()]), id, f, run_us))
             .collect::<Check<Vec<_>>>()?;
-        Ok(EndpointConfig { id: id.to_owned(), response_time, faults })
+        let load_balancer = self.load_balancer(s, id, e)?;
+        Ok(EndpointConfig { id: id.to_owned(), response_time, faults, load_balancer })
     }
 
     fn fault(

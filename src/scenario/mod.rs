@@ -68,6 +68,39 @@ pub struct Endpoint {
     pub response_time: Option<Dist>,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// This endpoint is a load balancer (an ELB/ALB/NLB) in front of other endpoints, its
+    /// targets: it forwards each request to a target it sees in service. A record's `alias`
+    /// may name it. It has no faults of its own: put them on its targets.
+    #[serde(default)]
+    pub load_balancer: Option<LoadBalancer>,
+}
+
+/// A load balancer's targets and its target health checks (docs/model.md §2.7); the
+/// defaults are an Application Load Balancer target group's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// The endpoints it forwards requests to (not load balancers themselves).
+    pub targets: Vec<String>,
+    /// Time between two health checks of one target (5 s to 300 s; default "30s").
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    /// A health check without an answer within this fails (2 s to 120 s, less than the
+    /// interval; default "5s").
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// Consecutive successful health checks that put a target back in service (2–10;
+    /// default 5).
+    #[serde(default)]
+    pub healthy_threshold: Option<i64>,
+    /// Consecutive failed health checks that take a target out of service (2–10; default 2).
+    #[serde(default)]
+    pub unhealthy_threshold: Option<i64>,
+    /// How long a change of the load balancer's health (some target in service, or none)
+    /// takes to reach Route 53's evaluation of target health, drawn per change (default
+    /// "0s"; unpublished by AWS).
+    #[serde(default)]
+    pub eth_delay: Option<Dist>,
 }
 
 /// A fault on an endpoint. Which fields apply depends on `kind`.
@@ -356,6 +389,10 @@ pub enum CheckType {
     Calculated,
     /// An endpoint's metric (`metric`, `threshold`, `period`, …); no probes.
     CloudwatchMetric,
+    /// A load balancer's view of its targets (docs/model.md §2.7): the check fosim makes for
+    /// each endpoint with a `load_balancer`; never written in a file.
+    #[serde(skip)]
+    LoadBalancer,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -435,7 +472,7 @@ pub enum AllUnhealthy {
 }
 
 /// One record of a set: its value is an endpoint, several endpoints (several addresses), or
-/// an alias to another record set.
+/// an alias to another record set or to a load balancer.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
@@ -445,12 +482,13 @@ pub struct Target {
     /// Several endpoints: an answer with several addresses, in this order.
     #[serde(default)]
     pub endpoints: Option<Vec<String>>,
-    /// An alias to another record set of the scenario, by name.
+    /// An alias to another record set of the scenario, or to an endpoint that is a load
+    /// balancer, by name.
     #[serde(default)]
     pub alias: Option<String>,
     /// With `alias`: the record is healthy only while its target set is (at least one of its
-    /// records healthy), and a parent backs out of a target whose records are all unhealthy
-    /// (default false: the alias is always healthy).
+    /// records healthy) or, for a load balancer, while it has a target in service; a parent
+    /// backs out of an unhealthy target (default false: the alias is always healthy).
     #[serde(default)]
     pub evaluate_target_health: Option<bool>,
     #[serde(default)]

@@ -1,13 +1,18 @@
 //! Record sets (docs/model.md §4.3): their checked form — routing policy, records and
-//! their values (endpoints or aliases) — the validation of the file's `dns.records`, and
-//! what follows from the alias tree (which endpoints a set can answer, whether its answers
-//! depend on the client's region, how long they live).
+//! their values (endpoints, aliases to sets or to load balancers) — the validation of the
+//! file's `dns.records`, and what follows from the alias tree (which endpoints a set can
+//! answer and its requests reach, whether its answers depend on the client's region, how
+//! long they live).
 
 use super::validator::{Check, Validator};
 use super::{AllUnhealthy, Record, Scenario, Target};
 use crate::input::{did_you_mean, pointer};
-use crate::time::SimDuration;
+use crate::time::{SimDuration, US_PER_S};
 use std::collections::BTreeMap;
+
+/// The TTL of an alias to a load balancer: Route 53 answers with the load balancer's own, a
+/// fixed 60 s (Route 53 FAQ, "Do I need to adjust the TTL…"; R53API `ResourceRecordSet.TTL`).
+pub const LOAD_BALANCER_TTL_US: SimDuration = 60 * US_PER_S;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
@@ -46,6 +51,8 @@ pub enum MemberValue {
     Endpoints(Vec<u32>),
     /// Whatever the target record set answers.
     Alias { record: u32, evaluate_target_health: bool },
+    /// An alias to a load balancer: its address, with its TTL (docs/model.md §2.7).
+    LoadBalancer { endpoint: u32, evaluate_target_health: bool },
 }
 
 /// One record of a set.
@@ -79,6 +86,11 @@ pub struct RecordConfig {
 pub struct Tree {
     /// Every endpoint an answer of this set can name.
     pub endpoints: Vec<u32>,
+    /// Every endpoint its requests can reach: `endpoints` and the targets of the load
+    /// balancers among them.
+    pub reached: Vec<u32>,
+    /// An answer can name a load balancer, which forwards each request to a target.
+    pub load_balancer: bool,
     /// Every set of the tree, this one included.
     pub records: Vec<u32>,
     /// Some set of the tree routes by latency: answers depend on the client's region.
@@ -90,9 +102,10 @@ pub struct Tree {
 }
 
 impl RecordConfig {
-    /// Whether an answer of this set can name the endpoint.
+    /// Whether an answer of this set can send requests to the endpoint: name it, or name a
+    /// load balancer in front of it.
     pub fn names_endpoint(&self, endpoint: u32) -> bool {
-        self.tree.endpoints.contains(&endpoint)
+        self.tree.reached.contains(&endpoint)
     }
 
     /// Failover only: the primary, then the secondary.
@@ -201,7 +214,11 @@ impl Validator<'_> {
 
     fn failover_warnings(&mut self, at: &str, members: &[MemberConfig]) {
         let (primary, secondary) = (&members[0], &members[1]);
-        let evaluated = matches!(primary.value, MemberValue::Alias { evaluate_target_health: true, .. });
+        let evaluated = matches!(
+            primary.value,
+            MemberValue::Alias { evaluate_target_health: true, .. }
+                | MemberValue::LoadBalancer { evaluate_target_health: true, .. }
+        );
         if primary.health_check.is_none() && !evaluated {
             self.warn(
                 &format!("{at}/failover/primary"),
@@ -309,8 +326,22 @@ impl Validator<'_> {
                 self.error(&format!("{at}/alias"), "a multivalue record cannot be an alias (Route 53 refuses it)")
             );
         }
-        let record = self.lookup(&format!("{at}/alias"), &s.dns.records, target, "record")?;
-        Ok(MemberValue::Alias { record, evaluate_target_health: t.evaluate_target_health.unwrap_or(false) })
+        let evaluate_target_health = t.evaluate_target_health.unwrap_or(false);
+        let balancer = s.endpoints.get(target).filter(|e| e.load_balancer.is_some());
+        match (s.dns.records.contains_key(target), balancer) {
+            (true, Some(_)) => Err(self.error(
+                &format!("{at}/alias"),
+                format!("\"{target}\" names both a record set and a load balancer; rename one of them"),
+            )),
+            (false, Some(_)) => {
+                let endpoint = self.lookup(&format!("{at}/alias"), &s.endpoints, target, "endpoint")?;
+                Ok(MemberValue::LoadBalancer { endpoint, evaluate_target_health })
+            }
+            _ => {
+                let record = self.lookup(&format!("{at}/alias"), &s.dns.records, target, "record")?;
+                Ok(MemberValue::Alias { record, evaluate_target_health })
+            }
+        }
     }
 }
 
@@ -324,14 +355,19 @@ fn latency_region(regions: &mut Vec<String>, name: &str) -> u16 {
     }
 }
 
-/// Refuses alias cycles, naming the chain, and fills every set's `tree`.
-pub(super) fn analyse_records(validator: &Validator<'_>, records: &mut [RecordConfig]) -> Check<()> {
+/// Refuses alias cycles, naming the chain, and fills every set's `tree`; `targets` holds
+/// each endpoint's load-balancer targets (none for other endpoints).
+pub(super) fn analyse_records(
+    validator: &Validator<'_>,
+    records: &mut [RecordConfig],
+    targets: &[Vec<u32>],
+) -> Check<()> {
     for start in 0..records.len() {
         let mut path = vec![start as u32];
         find_cycle(validator, records, &mut path)?;
     }
     for r in (0..records.len()).rev() {
-        let tree = tree_of(records, r as u32);
+        let tree = tree_of(records, r as u32, targets);
         records[r].tree = tree;
     }
     Ok(())
@@ -361,7 +397,7 @@ fn find_cycle(validator: &Validator<'_>, records: &[RecordConfig], path: &mut Ve
     Ok(())
 }
 
-fn tree_of(records: &[RecordConfig], record: u32) -> Tree {
+fn tree_of(records: &[RecordConfig], record: u32, targets: &[Vec<u32>]) -> Tree {
     let mut tree = Tree::default();
     let mut stack = vec![record];
     while let Some(r) = stack.pop() {
@@ -373,22 +409,35 @@ fn tree_of(records: &[RecordConfig], record: u32) -> Tree {
         tree.by_region |= set.policy == Policy::Latency;
         tree.several_addresses |= set.policy == Policy::Multivalue;
         for member in &set.members {
-            match &member.value {
-                MemberValue::Endpoints(list) => {
-                    tree.several_addresses |= list.len() > 1;
-                    tree.ttl_us_max = tree.ttl_us_max.max(set.ttl_us);
-                    for &e in list {
-                        if !tree.endpoints.contains(&e) {
-                            tree.endpoints.push(e);
-                        }
-                    }
+            let (list, ttl_us) = match &member.value {
+                MemberValue::Endpoints(list) => (list.as_slice(), set.ttl_us),
+                MemberValue::LoadBalancer { endpoint, .. } => (std::slice::from_ref(endpoint), LOAD_BALANCER_TTL_US),
+                MemberValue::Alias { record, .. } => {
+                    stack.push(*record);
+                    continue;
                 }
-                MemberValue::Alias { record, .. } => stack.push(*record),
+            };
+            tree.several_addresses |= list.len() > 1;
+            tree.ttl_us_max = tree.ttl_us_max.max(ttl_us);
+            for &e in list {
+                add(&mut tree.endpoints, e);
+                add(&mut tree.reached, e);
+                // A load balancer forwards the requests sent to it to its targets.
+                tree.load_balancer |= !targets[e as usize].is_empty();
+                for &t in &targets[e as usize] {
+                    add(&mut tree.reached, t);
+                }
             }
         }
     }
     tree.records.sort_unstable();
     tree
+}
+
+fn add(list: &mut Vec<u32>, e: u32) {
+    if !list.contains(&e) {
+        list.push(e);
+    }
 }
 
 /// The latency order of record regions for each client region (`dns.latency_order`, or

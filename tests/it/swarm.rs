@@ -154,6 +154,7 @@ fn random_scenario(seed: u64) -> Value {
         clients.insert(format!("g{g}"), group);
     }
     add_check_kinds(seed, &endpoint_names, &mut checks, &mut records);
+    add_load_balancer(seed, &endpoint_names, &mut endpoints, &mut checks, &mut records);
     json!({
         "name": format!("swarm-{seed}"),
         "seed": seed,
@@ -215,6 +216,48 @@ fn add_check_kinds(
     }
 }
 
+/// Sometimes a load balancer in front of some of the endpoints, which a record's primary
+/// aliases (with or without evaluating target health) and an HTTP check may probe, from a
+/// stream of its own so that the rest of the scenario stays what it was for this seed.
+fn add_load_balancer(
+    seed: u64,
+    endpoint_names: &[String],
+    endpoints: &mut Map<String, Value>,
+    checks: &mut Map<String, Value>,
+    records: &mut Map<String, Value>,
+) {
+    let mut rng = fosim::rng::stream(seed, "swarm-load-balancers");
+    let rng = &mut rng;
+    if !chance(rng, 40) {
+        return;
+    }
+    let targets: Vec<&String> = endpoint_names.iter().filter(|_| chance(rng, 70)).collect();
+    let targets = if targets.is_empty() { vec![&endpoint_names[0]] } else { targets };
+    let interval = seconds(rng, 5, 60);
+    endpoints.insert(
+        "lb".into(),
+        json!({ "load_balancer": {
+            "targets": targets, "interval": interval, "timeout": seconds(rng, 2, (interval - 1).min(10)),
+            "healthy_threshold": seconds(rng, 2, 10), "unhealthy_threshold": seconds(rng, 2, 10),
+            "eth_delay": dist(rng, 0, 60),
+        } }),
+    );
+    if chance(rng, 30) {
+        checks.insert(
+            "lb-http".into(),
+            json!({ "endpoint": "lb", "request_interval": 10, "regions": ["us-east-1", "eu-west-1", "sa-east-1"] }),
+        );
+    }
+    for record in records.values_mut() {
+        if chance(rng, 60) {
+            let health_check =
+                if checks.contains_key("lb-http") && chance(rng, 50) { json!("lb-http") } else { Value::Null };
+            record["failover"]["primary"] =
+                json!({ "alias": "lb", "evaluate_target_health": chance(rng, 70), "health_check": health_check });
+        }
+    }
+}
+
 fn check_stats(s: &FailoverStats, active: u64, stranded: u64, at: &str) {
     assert_eq!(s.count + stranded, active, "{at}: failed over + stranded = active");
     let ordered: Vec<f64> = [s.p50, s.p90, s.p99, s.max].iter().flatten().copied().collect();
@@ -265,8 +308,10 @@ fn check_invariants(run: &RunResult, duration_s: f64) {
 
 #[test]
 fn random_scenarios_keep_the_invariants_and_are_deterministic() {
+    let mut load_balancers = 0;
     for seed in 0..SWARM_SIZE {
         let scenario = random_scenario(seed);
+        load_balancers += usize::from(scenario["endpoints"].get("lb").is_some());
         let outcome = std::panic::catch_unwind(|| {
             let a = simulate(&scenario, 2);
             let b = simulate(&scenario, 2);
@@ -280,4 +325,5 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
             std::panic::resume_unwind(panic);
         }
     }
+    assert!(load_balancers >= 10, "only {load_balancers} scenarios have a load balancer");
 }

@@ -1,7 +1,8 @@
 //! Health checks that send no probes: calculated checks (the statuses of other checks) and
-//! CloudWatch metric checks (an endpoint's metric), docs/model.md §3.12–§3.13. Their
-//! validated settings, the validation itself, and the settings derived from them that the
-//! model and the metrics share (which checks depend on an endpoint).
+//! CloudWatch metric checks (an endpoint's metric), docs/model.md §3.12–§3.13, and the
+//! checks fosim adds for load balancers (load_balancers.rs). Their validated settings, the
+//! validation itself, and the settings derived from them that the model and the metrics
+//! share (which checks depend on an endpoint).
 //!
 //! Probing checks are validated in the parent module; this file only refuses the fields of
 //! these kinds on them.
@@ -29,6 +30,10 @@ pub enum CheckKind {
     Probing,
     Calculated(CalculatedConfig),
     Cloudwatch(CloudwatchConfig),
+    /// A load balancer's health as Route 53 evaluates it: some target in service
+    /// (docs/model.md §2.7); fosim adds one per load balancer, whose settings are its
+    /// endpoint's.
+    LoadBalancer,
 }
 
 /// A calculated check (docs/model.md §3.12).
@@ -119,6 +124,7 @@ pub fn type_name(t: CheckType) -> &'static str {
         CheckType::Tcp => "tcp",
         CheckType::Calculated => "calculated",
         CheckType::CloudwatchMetric => "cloudwatch_metric",
+        CheckType::LoadBalancer => "load_balancer",
     }
 }
 
@@ -134,6 +140,7 @@ impl Validator<'_> {
         let allowed: &[Family] = match check_type {
             CheckType::Calculated => &[Family::Calculated],
             CheckType::CloudwatchMetric => &[Family::Cloudwatch, Family::Endpoint],
+            CheckType::LoadBalancer => unreachable!("a file cannot name this type"),
             _ => &[Family::Probe, Family::Endpoint],
         };
         let name = type_name(check_type);
@@ -193,7 +200,8 @@ impl Validator<'_> {
             }
             _ => return Ok(None),
         };
-        Ok(Some(no_probes(id, hc, endpoint, kind, interval_us)))
+        let check_type = hc.check_type.expect("only calculated and CloudWatch checks have no probes");
+        Ok(Some(no_probes(id, check_type, hc.inverted, hc.disabled, endpoint, kind, interval_us)))
     }
 
     /// A calculated check's children (each an existing check that is not calculated, listed
@@ -319,9 +327,11 @@ impl Validator<'_> {
 
 /// The config of a check without checkers: the probe settings that do not apply are
 /// zero or Route 53's, and nothing reads them.
-fn no_probes(
+pub(super) fn no_probes(
     id: &str,
-    hc: &crate::scenario::HealthCheck,
+    check_type: CheckType,
+    inverted: bool,
+    disabled: bool,
     endpoint: Option<u32>,
     kind: CheckKind,
     interval_us: SimDuration,
@@ -331,7 +341,7 @@ fn no_probes(
         id: id.to_owned(),
         endpoint,
         preset,
-        check_type: hc.check_type.expect("only calculated and CloudWatch checks have no probes"),
+        check_type,
         schedule: Schedule::AfterResponse,
         interval_us,
         on_overrun: Overrun::Delay,
@@ -346,22 +356,29 @@ fn no_probes(
         quorum: Quorum::FractionAbove,
         healthy_fraction: 0.0,
         healthy_count_min: 0,
-        inverted: hc.inverted,
-        disabled: hc.disabled,
+        inverted,
+        disabled,
         probe_loss: Probability::ZERO,
         kind,
     }
 }
 
 impl Config {
-    /// Whether a check's status follows this endpoint: it probes or watches it, or (a
-    /// calculated check) one of its children does.
+    /// Whether a check's status follows this endpoint: it probes or watches it or a load
+    /// balancer in front of it (a load balancer's own check included), or (a calculated
+    /// check) one of its children does.
     pub fn depends_on(&self, check: u32, endpoint: u32) -> bool {
         let hc = &self.health_checks[check as usize];
         match &hc.kind {
             CheckKind::Calculated(c) => c.children.iter().any(|&child| self.depends_on(child, endpoint)),
-            _ => hc.endpoint == Some(endpoint),
+            _ => hc.endpoint.is_some_and(|watched| self.serves(watched, endpoint)),
         }
+    }
+
+    /// Whether what `watched` serves follows `endpoint`'s state: it is the endpoint, or a
+    /// load balancer in front of it.
+    pub fn serves(&self, watched: u32, endpoint: u32) -> bool {
+        watched == endpoint || self.load_balancer(watched).is_some_and(|lb| lb.targets.contains(&endpoint))
     }
 
     /// The checks whose status follows this endpoint, in id order.

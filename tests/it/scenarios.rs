@@ -154,6 +154,20 @@ fn lesson(name: &str, run: &RunResult) {
                 "answered again once both fail"
             );
         }
+        "alb-target-health" => {
+            // ETH alone waits for the load balancer to take its last target out of service:
+            // within [(k − 1)·I + τ, k·I + τ) = [35 s, 65 s) of the fault, then eth_delay ≤ 10 s.
+            let e = episode(run, "web-1");
+            let (app, fast) = (&e.record_sets["app.example.com"], &e.record_sets["fast.example.com"]);
+            let eth_only = app.dns_switch_last_s.unwrap();
+            assert!((35.0..75.0).contains(&eth_only), "{eth_only}");
+            assert!(fast.dns_switch_last_s.unwrap() < eth_only, "a Route 53 check on the load balancer is faster");
+            assert_eq!(run.health_checks["alb targets"].went_unhealthy, 1);
+            let (app_users, fast_users) = (&e.groups["app-users"], &e.groups["fast-users"]);
+            assert_eq!((app_users.clients_stranded, fast_users.clients_stranded), (0, 0));
+            assert!(fast_users.client_failover_s.p50.unwrap() < app_users.client_failover_s.p50.unwrap());
+            assert!(fast_users.requests_misrouted < app_users.requests_misrouted);
+        }
         "calculated-zones" => {
             // Zone a's loss is detected by its own check; AND fails the strict record over
             // then, so by the time the region fails its clients are long gone.

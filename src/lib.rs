@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod engine;
+pub mod import;
 pub mod input;
 pub mod metrics;
 pub mod model;

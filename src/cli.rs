@@ -71,6 +71,14 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         rate_scale: f64,
     },
+    /// Make a scenario from a real zone: AWS CLI output, `terraform show -json` or a
+    /// CloudFormation template.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+        #[command(flatten)]
+        output: ImportArgs,
+    },
     /// Redraw the plots and report.html of a saved run directory, without simulating.
     Plot {
         /// A directory written by `fosim run` (holding report.json and the CSVs).
@@ -104,6 +112,41 @@ pub struct RunArgs {
     /// change nothing (slower; the reference the aggregated model is tested against).
     #[arg(long)]
     pub exact_requests: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ImportSource {
+    /// The JSON of `aws route53 list-resource-record-sets` and of `list-health-checks` or
+    /// `get-health-check`.
+    Aws {
+        /// Output of `aws route53 list-resource-record-sets --hosted-zone-id Z…`.
+        #[arg(long)]
+        record_sets: PathBuf,
+        /// Output of `aws route53 list-health-checks` or `get-health-check` (repeatable).
+        #[arg(long = "health-checks")]
+        health_checks: Vec<PathBuf>,
+        /// Keep only the records of this zone (e.g. example.com).
+        #[arg(long)]
+        zone: Option<String>,
+    },
+    /// The JSON of `terraform show -json` (state) or `terraform show -json PLANFILE`.
+    Terraform { file: PathBuf },
+    /// A CloudFormation template in JSON.
+    Cloudformation { file: PathBuf },
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Where to write the scenario (default: print it).
+    #[arg(long, global = true)]
+    pub out: Option<PathBuf>,
+    /// The scenario's name (default: the zone's name, else the first file's name).
+    #[arg(long, global = true)]
+    pub name: Option<String>,
+    /// Then run it, like `fosim run`, writing to out/<name>/ (the scenario goes to
+    /// out/<name>.json unless --out says otherwise).
+    #[arg(long, global = true)]
+    pub run: bool,
 }
 
 #[derive(clap::Args)]
@@ -147,6 +190,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Plot { dir, out } => plot(&dir, out.as_deref().unwrap_or(&dir)),
+        Command::Import { source, output } => import(source, output),
         Command::Sweep(args) => sweep(&args, None),
         Command::Tune { sweep: args, minimize, constraints, for_each } => {
             let objective = objective_override(minimize, &constraints, for_each)?;
@@ -173,6 +217,66 @@ fn load(path: &Path, seed: Option<u64>, exact_requests: bool) -> Result<(Config,
     }
     config.check_fits(path, memory_available_bytes(), exact_requests)?;
     Ok((config, source))
+}
+
+fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
+    use fosim::import;
+    let zone = match &source {
+        ImportSource::Aws { record_sets, health_checks, zone } => {
+            import::aws::read(record_sets, health_checks, zone.as_deref())?
+        }
+        ImportSource::Terraform { file } => bail!("{}: importing Terraform is not built yet", file.display()),
+        ImportSource::Cloudformation { file } => bail!("{}: importing CloudFormation is not built yet", file.display()),
+    };
+    let name = args.name.clone().unwrap_or_else(|| import::scenario::default_name(&zone));
+    let imported = import::scenario::build(&zone, &name)?;
+    let mut text = serde_json::to_string_pretty(&imported.scenario)?;
+    text.push('\n');
+    // The scenario must load and validate as is; a failure here is fosim's bug.
+    let scratch = PathBuf::from(format!("{name}.json"));
+    let config = scenario::config::parse(&scratch, &text)
+        .and_then(|(scenario, _)| scenario::config::build(&scenario, &scratch))
+        .map_err(|e| anyhow::anyhow!("the imported scenario does not validate (a bug in fosim import): {e}"))?;
+    let warnings = &config.warnings;
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let path = match (&args.out, args.run) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => Some(PathBuf::from("out").join(format!("{name}.json"))),
+        (None, false) => None,
+    };
+    match &path {
+        Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            write_atomically(path, text.as_bytes())?;
+            eprintln!(
+                "wrote {} ({} record sets, {} health checks, {} endpoints, {} client groups; {} warnings)",
+                path.display(),
+                config.records.len(),
+                config.health_checks.len(),
+                config.endpoints.len(),
+                config.groups.len(),
+                imported.warnings.len() + warnings.len()
+            );
+        }
+        None => print!("{text}"),
+    }
+    if args.run {
+        let scenario = path.expect("--run writes the scenario");
+        return run(RunArgs {
+            scenario,
+            seed: None,
+            runs: 1,
+            out: PathBuf::from("out"),
+            format: Format::Text,
+            no_plots: false,
+            exact_requests: false,
+        });
+    }
+    Ok(())
 }
 
 fn run(args: RunArgs) -> Result<()> {

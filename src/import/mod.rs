@@ -9,7 +9,9 @@
 //! guess: a value they cannot know (an unknown id in a plan, an intrinsic function in a
 //! template) is a warning or an error with its JSON Pointer.
 
+pub mod aws;
 pub mod json;
+pub mod scenario;
 
 use std::path::PathBuf;
 
@@ -75,6 +77,8 @@ pub struct Alias {
     /// Normalised like `Record::name`.
     pub dns_name: String,
     pub evaluate_target_health: bool,
+    /// The target's hosted zone, when the files give it (export writes it back).
+    pub hosted_zone_id: Option<String>,
 }
 
 /// One Route 53 health check, with `HealthCheckConfig`'s fields (absent ones at Route 53's

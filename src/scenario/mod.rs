@@ -54,6 +54,10 @@ pub struct Scenario {
     /// Groups of clients that behave alike, by id.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientGroup>,
+    /// Where an imported scenario came from (`fosim import`): the format, the files and
+    /// each health check's and record's id there, for `--export`. Not used by the model.
+    #[serde(default)]
+    pub origin: Option<serde_json::Value>,
 }
 
 fn default_seed() -> u64 {

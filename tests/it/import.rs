@@ -1,0 +1,195 @@
+//! `fosim import`: each fixture imports to a scenario that validates and runs (golden
+//! snapshot of the scenario and its warnings), bundled scenarios written as a format's
+//! fixture import back to the same figures, and bad input fails in plain words with exit 1
+//! and nothing written.
+
+use crate::support::simulate;
+use assert_cmd::Command;
+use fosim::import::{self, scenario::build};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const DATA: &str = "tests/data/import";
+
+fn aws(record_sets: &str, health_checks: &[&str]) -> import::Zone {
+    let checks: Vec<PathBuf> = health_checks.iter().map(|f| Path::new(DATA).join(f)).collect();
+    import::aws::read(&Path::new(DATA).join(record_sets), &checks, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The scenario as `fosim import` writes it, and its warnings.
+fn imported(zone: &import::Zone, name: &str) -> (Value, String) {
+    let imported = build(zone, name).unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{}\n\nwarnings:\n{}\n",
+        serde_json::to_string_pretty(&imported.scenario).unwrap(),
+        imported.warnings.iter().map(|w| format!("- {w}")).collect::<Vec<_>>().join("\n")
+    );
+    (imported.scenario, text)
+}
+
+#[test]
+fn an_aws_zone_imports_to_a_scenario_that_runs() {
+    let zone = aws("aws/record-sets.json", &["aws/health-checks.json"]);
+    assert_eq!(zone.zone.as_deref(), Some("example.com"), "the zone's name comes from its SOA record");
+    let (scenario, text) = imported(&zone, "example.com");
+    insta::assert_snapshot!("aws-zone", text);
+    let report = simulate(&scenario, 1);
+    let run = &report.run_results[0];
+    // The default outages: the primary ALB's target, then the status page's primary.
+    assert_eq!(run.episodes.len(), 2);
+    let alb = &run.episodes[0];
+    assert_eq!(alb.endpoint, "web-use1-1234567890.us-east-1.elb.amazonaws.com target");
+    let detection = alb.detection_s.expect("ETH sees the ALB lose its only target");
+    assert!((35.0..65.0).contains(&detection), "ALB defaults: (k − 1)·I + τ ≤ d < k·I + τ, found {detection}");
+    assert_eq!(alb.groups["app.example.com users"].clients_stranded, 0);
+    assert_eq!(alb.groups["www.example.com users"].clients_stranded, 0, "a CNAME to app follows it");
+    // A CloudWatch metric published by the host itself goes missing when the host dies:
+    // with LastKnownStatus the check never fails over.
+    let status = &run.episodes[1];
+    assert_eq!(status.detection_s, None);
+    assert!(zone.records.iter().any(|r| r.name == "*.example.com"), "\\052 reads as *");
+    for origin in scenario["origin"]["health_checks"].as_object().unwrap().values() {
+        assert!(origin["id"].as_str().unwrap().len() == 36, "origin keeps Route 53's ids: {origin}");
+    }
+}
+
+#[test]
+fn import_is_deterministic_and_the_cli_writes_what_the_library_builds() {
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("zone.json");
+    let mut bytes = Vec::new();
+    for _ in 0..2 {
+        Command::cargo_bin("fosim")
+            .unwrap()
+            .args(["import", "aws", "--record-sets", "tests/data/import/aws/record-sets.json"])
+            .args(["--health-checks", "tests/data/import/aws/health-checks.json", "--out"])
+            .arg(&path)
+            .assert()
+            .success();
+        bytes.push(std::fs::read(&path).unwrap());
+    }
+    assert_eq!(bytes[0], bytes[1]);
+    let (scenario, _) = imported(&aws("aws/record-sets.json", &["aws/health-checks.json"]), "example.com");
+    let written: Value = serde_json::from_slice(&bytes[0]).unwrap();
+    // Files are named as given on the command line, the same relative paths here.
+    assert_eq!(written, scenario);
+    Command::cargo_bin("fosim").unwrap().arg("validate").arg(&path).assert().success();
+}
+
+/// Renames ids in a scenario (exact JSON strings only).
+fn renamed(scenario: &Value, names: &[(&str, &str)]) -> Value {
+    let mut text = scenario.to_string();
+    for (from, to) in names {
+        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A bundled scenario, written as AWS CLI output by hand, imports back to the same
+/// records and checks: with the bundled file's names, population and faults grafted on,
+/// every figure of the run is the same.
+fn round_trip(bundled: &str, record_sets: &str, health_checks: &str, names: &[(&str, &str)]) {
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(bundled).unwrap()).unwrap();
+    let (scenario, _) = imported(&aws(record_sets, &[health_checks]), "round-trip");
+    let mut back = renamed(&scenario, names);
+    for field in ["name", "description", "seed", "duration", "resolvers", "clients"] {
+        back[field] = original[field].clone();
+    }
+    for (id, endpoint) in back["endpoints"].as_object_mut().unwrap() {
+        *endpoint = original["endpoints"][id].clone();
+    }
+    back["dns"]["name_servers"] = original["dns"]["name_servers"].clone();
+    back["dns"]["propagation_delay"] = original["dns"]["propagation_delay"].clone();
+    back.as_object_mut().unwrap().remove("origin");
+    let mut original = original.clone();
+    original.as_object_mut().unwrap().remove("$schema");
+    let (a, b) = (simulate(&original, 2), simulate(&back, 2));
+    assert!(a.run_results[0].totals.requests > 0);
+    assert_eq!(
+        serde_json::to_value(&a.run_results).unwrap(),
+        serde_json::to_value(&b.run_results).unwrap(),
+        "{bundled}: the imported records and checks give other figures"
+    );
+}
+
+#[test]
+fn bundled_scenarios_written_as_aws_output_import_back_to_the_same_figures() {
+    round_trip(
+        "scenarios/basic-failover.json",
+        "roundtrip/basic-failover-record-sets.json",
+        "roundtrip/basic-failover-health-check.json",
+        &[("192.0.2.1", "primary"), ("192.0.2.2", "secondary"), ("192.0.2.1 http", "hc-primary")],
+    );
+    round_trip(
+        "scenarios/fail-open.json",
+        "roundtrip/fail-open-record-sets.json",
+        "roundtrip/fail-open-health-checks.json",
+        &[
+            ("192.0.2.11", "web-1"),
+            ("192.0.2.12", "web-2"),
+            ("192.0.2.20", "standby"),
+            ("192.0.2.11 http", "web-1"),
+            ("192.0.2.12 http", "web-2"),
+        ],
+    );
+}
+
+/// Each bad file: the command's arguments and fragments its message must contain.
+#[test]
+fn bad_input_fails_in_plain_words_and_writes_nothing() {
+    let checks = "tests/data/import/aws/health-checks.json";
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/terraform-state.json"],
+            &["terraform-state.json", "list-resource-record-sets", "fosim import terraform"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/no-failover.json"],
+            &["no-failover.json", "no failover records", "nothing to simulate"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json", "--health-checks", checks],
+            &["missing-check.json", "/ResourceRecordSets/0", "deadbeef-0000-4000-8000-000000000000", "not in the given files"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json"],
+            &["no health checks were given", "--health-checks"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/unknown-type.json"],
+            &["unknown-type.json", "/ResourceRecordSets/0/Type", "unknown record type \"ALIAS\""],
+        ),
+        (&["aws", "--record-sets", "tests/data/import/aws/bad/truncated.json"], &["truncated.json:", "not valid JSON"]),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/two-primaries.json"],
+            &["two-primaries.json", "exactly one PRIMARY and one SECONDARY", "it has 2 and 0"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/bad/ttl-text.json"],
+            &["/ResourceRecordSets/0/TTL", "expected a whole number", "\"sixty\""],
+        ),
+        (
+            &["aws", "--record-sets", checks],
+            &["health-checks.json", "It looks like health checks: give it with --health-checks"],
+        ),
+        (
+            &["aws", "--record-sets", "tests/data/import/aws/record-sets.json", "--health-checks", "tests/data/import/aws/record-sets.json"],
+            &["record-sets.json", "list-health-checks", "It looks like record sets"],
+        ),
+        (&["aws", "--record-sets", "tests/data/import/nothing-here.json"], &["nothing-here.json", "no such file"]),
+    ];
+    for (args, fragments) in cases {
+        let out = tempfile::tempdir().unwrap();
+        let path = out.path().join("scenario.json");
+        let output = Command::cargo_bin("fosim").unwrap().arg("import").args(*args).arg("--out").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        for fragment in *fragments {
+            assert!(stderr.contains(fragment), "{args:?}: expected {fragment:?} in:\n{stderr}");
+        }
+        for rust in ["Value", "serde", "u64", "Option", "InputError"] {
+            assert!(!stderr.contains(rust), "{args:?}: a Rust name in: {stderr}");
+        }
+        assert!(!path.exists(), "{args:?}: wrote a scenario on failure");
+    }
+}

@@ -307,6 +307,7 @@ impl Clients {
     /// endpoint reached and the time lost, adding the episodes of the addresses passed to
     /// `passed`; when none connects, the request goes down with the address tried first.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn address(
         &mut self,
         config: &Config,
@@ -317,6 +318,10 @@ impl Clients {
         now_us: SimTime,
         passed: &mut Vec<u32>,
     ) -> (u32, SimDuration) {
+        if (answer as usize) < models.len() {
+            // An answer of one address is numbered as its endpoint (`AnswerTable::intern`).
+            return (answer, 0);
+        }
         let addresses = ns.addresses(answer);
         if let [one] = addresses {
             return (*one, 0);

@@ -128,7 +128,11 @@ impl LoadBalancers {
     /// Where a request to `endpoint` sent at `at_us` goes: a load balancer forwards it to one
     /// of the targets it routes to then, chosen uniformly with one draw; any other endpoint
     /// receives it itself (no draw).
+    #[inline]
     pub fn forward(&self, endpoint: u32, at_us: SimTime, rng: &mut Stream) -> u32 {
+        if self.balancers.is_empty() {
+            return endpoint;
+        }
         let Some(b) = self.balancer(endpoint) else { return endpoint };
         let routed = b.routed_at(at_us);
         routed[(rng.next_u64() % routed.len() as u64) as usize]

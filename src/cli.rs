@@ -160,6 +160,18 @@ pub struct SweepArgs {
     /// slices with `fosim merge`.
     #[arg(long, value_parser = parse_shard)]
     pub shard: Option<fosim::sweep::run::Shard>,
+    /// With an objective, also write the recommended changes as Route 53 inputs ("aws":
+    /// `aws route53 update-health-check` / `change-resource-record-sets` files) or a
+    /// Terraform snippet ("terraform"), in DIR/<sweep name>/export/. The base scenario
+    /// must come from `fosim import`.
+    #[arg(long, value_enum)]
+    pub export: Option<ExportFormat>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Aws,
+    Terraform,
 }
 
 fn parse_shard(text: &str) -> Result<fosim::sweep::run::Shard, String> {
@@ -393,6 +405,12 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
         }
     }
     fosim::sweep::run::check_metrics(&sweep)?;
+    if args.export.is_some() && sweep.base_source.get("origin").is_none_or(|o| !o.is_object()) {
+        bail!(
+            "{}: --export needs a base scenario made by `fosim import` (it keeps the ids of your health checks and records in \"origin\"); this one has none",
+            args.sweep.display()
+        );
+    }
     let owned = (0..sweep.points.len()).filter(|&p| args.shard.is_none_or(|s| s.owns(p))).count();
     let with_base = usize::from(args.shard.is_none_or(|s| s.index == 1));
     let total_runs = (owned + with_base) as u64 * u64::from(sweep.runs);
@@ -441,10 +459,57 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
         eprintln!("wrote {}; when every shard is done: fosim merge {}", path.display(), dir.display());
         return Ok(());
     }
-    finish_sweep(&dir, &results)
+    finish_sweep(&dir, &results)?;
+    match args.export {
+        Some(format) => export(&dir, &results, format),
+        None => Ok(()),
+    }
 }
 
 /// Writes a sweep's outputs and prints its table (and recommendation).
+/// Writes the recommended changes of each recommendation group under DIR/export/.
+fn export(dir: &Path, results: &fosim::sweep::run::SweepResults, format: ExportFormat) -> Result<()> {
+    use fosim::import::export::{self, Target};
+    let Some(objective) = &results.objective else {
+        bail!("--export needs an objective: use fosim tune, or a sweep file with an \"objective\" block");
+    };
+    let target = match format {
+        ExportFormat::Aws => Target::Aws,
+        ExportFormat::Terraform => Target::Terraform,
+    };
+    let recommendation = fosim::sweep::tune::recommend(results, objective);
+    let except = objective.for_each.as_ref().and_then(|p| results.parameters.iter().position(|q| &q.pointer == p));
+    let root = dir.join("export");
+    let several = recommendation.groups.len() > 1;
+    for group in &recommendation.groups {
+        let Some(best) = &group.best else {
+            eprintln!("export: {}: no point meets every constraint; nothing exported", group.label);
+            continue;
+        };
+        let point = &results.points[best.point];
+        let changes: Vec<(String, serde_json::Value)> = fosim::sweep::tune::patch(results, point, except)
+            .as_array()
+            .expect("a patch is a list")
+            .iter()
+            .map(|op| (op["path"].as_str().unwrap_or_default().to_owned(), op["value"].clone()))
+            .collect();
+        let label = if several { format!("{} ({})", best.settings, group.label) } else { best.settings.clone() };
+        let files = export::export(&results.scenario, &changes, target, &label)
+            .map_err(|why| anyhow::anyhow!("cannot export: {why}"))?;
+        let out = if several {
+            root.join(group.label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>())
+        } else {
+            root.clone()
+        };
+        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        for (name, bytes) in &files {
+            write_atomically(&out.join(name), bytes)?;
+        }
+        eprintln!("exported {} ({} files) to {}", label, files.len(), out.display());
+    }
+    Ok(())
+}
+
 fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result<()> {
     let mut files = fosim::sweep::output::files(results);
     for figure in fosim::plot::sweep::all(results)? {

@@ -248,3 +248,55 @@ pub fn record_set_json(record: &Record, ttl: Option<u64>) -> Value {
     }
     Value::Object(out)
 }
+
+/// A health check's `HealthCheckConfig` in the API's shape (for `--export aws`).
+pub fn health_check_config_json(check: &HealthCheck) -> Value {
+    let mut out = serde_json::Map::new();
+    let mut put = |key: &str, value: Value| {
+        out.insert(key.to_owned(), value);
+    };
+    put("Type", Value::from(check.kind.clone()));
+    if let Some(ip) = &check.ip_address {
+        put("IPAddress", Value::from(ip.clone()));
+    }
+    if let Some(fqdn) = &check.fqdn {
+        put("FullyQualifiedDomainName", Value::from(fqdn.clone()));
+    }
+    if let Some(port) = check.port {
+        put("Port", Value::from(port));
+    }
+    if let Some(path) = &check.resource_path {
+        put("ResourcePath", Value::from(path.clone()));
+    }
+    if let Some(search) = &check.search_string {
+        put("SearchString", Value::from(search.clone()));
+    }
+    if let Some(interval) = check.request_interval {
+        put("RequestInterval", Value::from(interval));
+    }
+    if let Some(threshold) = check.failure_threshold {
+        put("FailureThreshold", Value::from(threshold));
+    }
+    if !check.regions.is_empty() {
+        put("Regions", Value::from(check.regions.clone()));
+    }
+    if check.inverted {
+        put("Inverted", Value::from(true));
+    }
+    if check.disabled {
+        put("Disabled", Value::from(true));
+    }
+    if let Some(threshold) = check.health_threshold {
+        put("HealthThreshold", Value::from(threshold));
+    }
+    if !check.children.is_empty() {
+        put("ChildHealthChecks", Value::from(check.children.clone()));
+    }
+    if let Some(alarm) = &check.alarm {
+        put("AlarmIdentifier", serde_json::json!({ "Region": alarm.region.clone().unwrap_or_default(), "Name": alarm.name }));
+    }
+    if let Some(status) = &check.insufficient_data {
+        put("InsufficientDataHealthStatus", Value::from(status.clone()));
+    }
+    Value::Object(out)
+}

@@ -737,8 +737,14 @@ impl<'z> Builder<'z> {
     fn origin(&self) -> Value {
         let mut checks = Map::new();
         for (c, check) in self.zone.health_checks.iter().enumerate() {
-            let mut o = origin_of(&check.origin);
+            let mut o = Map::new();
             o.insert("id".into(), Value::from(check.id.clone()));
+            if check.origin.id.as_ref().is_some_and(|id| *id != check.id) {
+                o.extend(origin_of(&check.origin));
+            } else {
+                o.extend(origin_of(&super::Origin { id: None, ..check.origin.clone() }));
+            }
+            o.insert("route53".into(), super::aws::health_check_config_json(check));
             checks.insert(self.check_names[c].clone(), Value::Object(o));
         }
         let mut records = Map::new();
@@ -772,7 +778,7 @@ impl<'z> Builder<'z> {
 fn origin_of(origin: &super::Origin) -> Map<String, Value> {
     let mut o = Map::new();
     if let Some(id) = &origin.id {
-        o.insert("id".into(), Value::from(id.clone()));
+        o.insert("source_id".into(), Value::from(id.clone()));
     }
     o.insert("file".into(), Value::from(origin.file.display().to_string()));
     o.insert("pointer".into(), Value::from(origin.pointer.clone()));

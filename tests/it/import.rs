@@ -193,3 +193,129 @@ fn bad_input_fails_in_plain_words_and_writes_nothing() {
         assert!(!path.exists(), "{args:?}: wrote a scenario on failure");
     }
 }
+
+/// Applies `--export aws` files to AWS CLI output as Route 53 would: updates set fields of
+/// a check; a created check gets `new_id` and the old one is deleted; UPSERTs replace the
+/// record with the same name, type and set identifier.
+fn apply_aws(export: &Path, record_sets: &mut Value, health_checks: &mut Value, new_id: &str) {
+    let mut names: Vec<String> =
+        std::fs::read_dir(export).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let checks = health_checks["HealthChecks"].as_array_mut().unwrap();
+    let mut switched_from = None;
+    for name in &names {
+        let input: Value = match name.strip_suffix(".json") {
+            Some(_) => serde_json::from_str(&std::fs::read_to_string(export.join(name)).unwrap()).unwrap(),
+            None => continue,
+        };
+        if name.starts_with("update-health-check-") {
+            let id = input["HealthCheckId"].as_str().unwrap();
+            let check = checks.iter_mut().find(|c| c["Id"] == id).expect("updates name an existing check");
+            for (field, value) in input.as_object().unwrap() {
+                if field != "HealthCheckId" {
+                    check["HealthCheckConfig"][field] = value.clone();
+                }
+            }
+        } else if name.starts_with("create-health-check-") {
+            assert!(input["CallerReference"].as_str().unwrap().len() <= 64);
+            assert!(input["HealthCheckConfig"]["Type"].is_string());
+            checks.push(serde_json::json!({ "Id": new_id, "CallerReference": input["CallerReference"],
+                                            "HealthCheckConfig": input["HealthCheckConfig"], "HealthCheckVersion": 1 }));
+        }
+    }
+    for name in &names {
+        if !(name.starts_with("switch-records-to-new-") || name == "change-resource-record-sets.json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(export.join(name)).unwrap();
+        let text = match text.find("NEW-ID-OF-") {
+            Some(at) => {
+                let end = at + text[at..].find('"').unwrap();
+                text.replace(&text[at..end], new_id)
+            }
+            None => text,
+        };
+        let batch: Value = serde_json::from_str(&text).unwrap();
+        for change in batch["Changes"].as_array().unwrap() {
+            assert_eq!(change["Action"], "UPSERT");
+            let new = &change["ResourceRecordSet"];
+            let sets = record_sets["ResourceRecordSets"].as_array_mut().unwrap();
+            let old = sets
+                .iter_mut()
+                .find(|r| r["Name"] == new["Name"] && r["Type"] == new["Type"] && r["SetIdentifier"] == new["SetIdentifier"])
+                .expect("UPSERTs replace an imported record");
+            if new.get("HealthCheckId") != old.get("HealthCheckId") {
+                switched_from = old["HealthCheckId"].as_str().map(str::to_owned);
+            }
+            *old = new.clone();
+        }
+    }
+    if let Some(old) = switched_from {
+        checks.retain(|c| c["Id"] != old.as_str());
+    }
+}
+
+#[test]
+fn an_exported_recommendation_applied_to_the_zone_imports_to_the_tuned_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (records_file, checks_file) =
+        ("tests/data/import/roundtrip/basic-failover-record-sets.json", "tests/data/import/roundtrip/basic-failover-health-check.json");
+    let import = |records: &Path, checks: &Path, out: &Path| {
+        Command::cargo_bin("fosim")
+            .unwrap()
+            .args(["import", "aws", "--name", "app", "--record-sets"])
+            .arg(records)
+            .arg("--health-checks")
+            .arg(checks)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    import(Path::new(records_file), Path::new(checks_file), &d.join("base.json"));
+    let sweep = serde_json::json!({
+        "name": "app-tune", "scenario": "base.json", "runs": 3,
+        "parameters": {
+            "/health_checks/192.0.2.1 http/failure_threshold": [1, 3],
+            "/health_checks/192.0.2.1 http/request_interval": ["10s", "30s"],
+            "/dns/records/app.example.com/ttl": ["30s", "60s"]
+        },
+        "metrics": ["/episodes/0/client_failover_s/p99"],
+        "objective": { "minimize": "/episodes/0/client_failover_s/p99" }
+    });
+    std::fs::write(d.join("tune.json"), sweep.to_string()).unwrap();
+    Command::cargo_bin("fosim")
+        .unwrap()
+        .arg("tune")
+        .arg(d.join("tune.json"))
+        .arg("--out")
+        .arg(d.join("out"))
+        .args(["--export", "aws"])
+        .assert()
+        .success();
+    let out = d.join("out/app-tune");
+    let recommendation: Value = serde_json::from_slice(&std::fs::read(out.join("recommendation.json")).unwrap()).unwrap();
+    let best = &recommendation["groups"][0]["best"];
+    assert!(best["settings"].as_str().unwrap().contains("request_interval = 10s"), "{best}");
+    let export = out.join("export");
+    assert!(export.join("create-health-check-192.0.2.1-http.json").exists(), "the interval needs a new check");
+    assert!(!export.join("update-health-check-192.0.2.1-http.json").exists(), "a replaced check is not updated");
+    let readme = std::fs::read_to_string(export.join("README.md")).unwrap();
+    assert!(readme.contains("cannot change RequestInterval in place"), "{readme}");
+
+    let mut record_sets: Value = serde_json::from_str(&std::fs::read_to_string(records_file).unwrap()).unwrap();
+    let mut health_checks: Value = serde_json::from_str(&std::fs::read_to_string(checks_file).unwrap()).unwrap();
+    health_checks = serde_json::json!({ "HealthChecks": [health_checks["HealthCheck"].clone()] });
+    apply_aws(&export, &mut record_sets, &mut health_checks, "22222222-3333-4444-8555-666666666666");
+    std::fs::write(d.join("applied-records.json"), record_sets.to_string()).unwrap();
+    std::fs::write(d.join("applied-checks.json"), health_checks.to_string()).unwrap();
+    import(&d.join("applied-records.json"), &d.join("applied-checks.json"), &d.join("applied.json"));
+    let applied: Value = serde_json::from_slice(&std::fs::read(d.join("applied.json")).unwrap()).unwrap();
+    let report = simulate(&applied, 3);
+    let p99s: Vec<f64> =
+        report.run_results.iter().map(|r| r.episodes[0].client_failover_s.p99.expect("clients fail over")).collect();
+    let mean = p99s.iter().sum::<f64>() / p99s.len() as f64;
+    let tuned = best["objective_mean"].as_f64().unwrap();
+    assert!((mean - tuned).abs() < 1e-9, "applied zone: p99 mean {mean} s; tuned point: {tuned} s");
+}

@@ -342,11 +342,10 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
             }
             Change::Ttl { set, ttl_s } => {
                 for (_, record) in members(origin, &unescape(set)) {
-                    if record["route53"].get("TTL").is_some() {
-                        if let Some(address) = record["source_id"].as_str() {
+                    if record["route53"].get("TTL").is_some()
+                        && let Some(address) = record["source_id"].as_str() {
                             add(address.to_owned(), format!("  ttl = {ttl_s}"));
                         }
-                    }
                 }
             }
             Change::Record { set, member, field, value } => {

@@ -1,13 +1,16 @@
-//! A swarm of random valid scenarios: each runs twice (same bytes), and every run's figures
-//! satisfy the invariants that hold whatever the scenario. A failure prints the seed and
-//! the scenario so it can be replayed.
+//! A swarm of random valid scenarios — failover pairs, other check kinds, load balancers and
+//! record trees: each runs on two threads and on one (same bytes), every run's figures
+//! satisfy the invariants that hold whatever the scenario, and exact requests change none of
+//! the figures that count no request. A failure prints the seed and the scenario so it can
+//! be replayed.
 
-use crate::support::simulate;
-use fosim::report::{FailoverStats, RunResult};
+use crate::support::{config_from, simulate};
+use fosim::report::{self, EpisodeResult, FailoverStats, RecordSetTimes, Report, RunResult, TimelineRow};
 use rand::Rng;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
-const SWARM_SIZE: u64 = 60;
+const SWARM_SIZE: u64 = 200;
 
 fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
     &items[(rng.next_u64() % items.len() as u64) as usize]
@@ -155,7 +158,7 @@ fn random_scenario(seed: u64) -> Value {
     }
     add_check_kinds(seed, &endpoint_names, &mut checks, &mut records);
     add_load_balancer(seed, &endpoint_names, &mut endpoints, &mut checks, &mut records);
-    json!({
+    let mut scenario = json!({
         "name": format!("swarm-{seed}"),
         "seed": seed,
         "duration": duration,
@@ -164,7 +167,9 @@ fn random_scenario(seed: u64) -> Value {
         "dns": { "name_servers": seconds(rng, 1, 5), "propagation_delay": dist(rng, 0, 20), "records": records },
         "resolvers": pools,
         "clients": clients,
-    })
+    });
+    add_record_trees(seed, &mut scenario);
+    scenario
 }
 
 /// Sometimes a CloudWatch check per endpoint and a calculated check over the others, used
@@ -258,6 +263,201 @@ fn add_load_balancer(
     }
 }
 
+/// Record sets a latency tree serves from, and one no record serves from (a client there
+/// gets the records' regions in name order unless `dns.latency_order` places it).
+const TREE_REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"];
+const UNSERVED_REGION: &str = "af-south-1";
+
+/// Sometimes record trees next to the failover pairs — weighted (zero weights too),
+/// latency, multivalue and simple sets, values of one or several endpoints, aliases to the
+/// pairs, the load balancer and each other, nested up to six sets deep (each set aliases
+/// only sets made before it, so never in a cycle),
+/// failover records whose primary aliases a weighted or latency set with ETH — and client
+/// groups that ask them from a region, choose among several addresses and try the next
+/// one; from a stream of their own so that the rest of the scenario stays what it was for
+/// this seed.
+fn add_record_trees(seed: u64, scenario: &mut Value) {
+    let mut rng = fosim::rng::stream(seed, "swarm-record-trees");
+    let rng = &mut rng;
+    if !chance(rng, 60) {
+        return;
+    }
+    let endpoints: Vec<String> = scenario["endpoints"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, e)| e.get("load_balancer").is_none())
+        .map(|(id, _)| id.clone())
+        .collect();
+    let load_balancer = scenario["endpoints"].get("lb").is_some();
+    let checks: Vec<String> = scenario["health_checks"].as_object().unwrap().keys().cloned().collect();
+    let pools: Vec<String> = scenario["resolvers"].as_object().unwrap().keys().cloned().collect();
+    let records = scenario["dns"]["records"].as_object_mut().unwrap();
+    // Sets an alias may target: the pairs, then each tree set once it is made.
+    let mut targets: Vec<String> = records.keys().cloned().collect();
+    // Weighted and latency sets: what a failover primary aliases.
+    let mut pools_of_sets: Vec<String> = Vec::new();
+    let mut served: Vec<&str> = Vec::new();
+    let mut made: Vec<String> = Vec::new();
+    let check_for = |rng: &mut fosim::rng::Stream, endpoint: &str, percent: u64| -> Option<String> {
+        if checks.is_empty() || !chance(rng, percent) {
+            return None;
+        }
+        let own = format!("hc{}", &endpoint[1..]);
+        Some(if checks.contains(&own) && chance(rng, 75) { own } else { pick(rng, &checks).clone() })
+    };
+    // One record's value: an endpoint, several, or (when allowed) an alias to an earlier
+    // set or the load balancer. Returns the value and its first endpoint (for its check).
+    let value = |rng: &mut fosim::rng::Stream, alias: bool, targets: &[String]| -> (Value, Option<String>) {
+        if alias && chance(rng, 45) {
+            let target = if load_balancer && chance(rng, 15) { "lb".to_owned() } else { pick(rng, targets).clone() };
+            return (json!({ "alias": target, "evaluate_target_health": chance(rng, 65) }), None);
+        }
+        if chance(rng, 30) {
+            let mut list: Vec<String> = Vec::new();
+            for _ in 0..seconds(rng, 2, 3) {
+                let e = pick(rng, &endpoints).clone();
+                // An address listed twice is valid, if odd: keep it now and then.
+                if !list.contains(&e) || chance(rng, 10) {
+                    list.push(e);
+                }
+            }
+            let first = list[0].clone();
+            return (json!({ "endpoints": list }), Some(first));
+        }
+        let e = pick(rng, &endpoints).clone();
+        (json!({ "endpoint": e }), Some(e))
+    };
+    for t in 0..seconds(rng, 2, 6) {
+        let name = format!("t{t}");
+        let alias = t > 0;
+        let policy = if alias && !pools_of_sets.is_empty() && chance(rng, 25) {
+            "failover"
+        } else {
+            *pick(rng, &["weighted", "latency", "multivalue", "simple"])
+        };
+        let mut set = Map::new();
+        let mut own_addresses = false;
+        match policy {
+            "failover" => {
+                let primary = json!({ "alias": pick(rng, &pools_of_sets), "evaluate_target_health": true });
+                let (mut secondary, first) = value(rng, false, &targets);
+                if let Some(hc) = first.and_then(|e| check_for(rng, &e, 60)) {
+                    secondary["health_check"] = json!(hc);
+                }
+                let mut failover = json!({ "primary": primary, "secondary": secondary });
+                if chance(rng, 20) {
+                    failover["when_all_unhealthy"] = json!("random");
+                }
+                set.insert("failover".into(), failover);
+                own_addresses = true;
+            }
+            "simple" => {
+                let (record, first) = value(rng, alias, &targets);
+                own_addresses = first.is_some();
+                set.insert("simple".into(), record);
+            }
+            _ => {
+                let all_zero = policy == "weighted" && chance(rng, 15);
+                let with_checks = chance(rng, 60);
+                let size =
+                    if policy == "multivalue" && chance(rng, 15) { seconds(rng, 8, 10) } else { seconds(rng, 1, 4) };
+                let mut members = Map::new();
+                let mut regions: Vec<&str> = TREE_REGIONS.to_vec();
+                for m in 0..size {
+                    if policy == "latency" && regions.is_empty() {
+                        break;
+                    }
+                    let (mut record, first) = value(rng, alias && policy != "multivalue", &targets);
+                    own_addresses |= first.is_some();
+                    if with_checks && let Some(hc) = first.and_then(|e| check_for(rng, &e, 80)) {
+                        record["health_check"] = json!(hc);
+                    }
+                    match policy {
+                        "weighted" => {
+                            let weight = if all_zero || chance(rng, 25) {
+                                0
+                            } else {
+                                {
+                                    let any = rng.next_u64() % 256;
+                                    *pick(rng, &[1, 1, 2, 3, 10, 255, any])
+                                }
+                            };
+                            record["weight"] = json!(weight);
+                        }
+                        "latency" => {
+                            let region = regions.remove((rng.next_u64() % regions.len() as u64) as usize);
+                            if !served.contains(&region) {
+                                served.push(region);
+                            }
+                            record["region"] = json!(region);
+                        }
+                        _ => {}
+                    }
+                    members.insert(format!("m{m}"), record);
+                }
+                set.insert(policy.into(), Value::Object(members));
+            }
+        }
+        if own_addresses || chance(rng, 50) {
+            set.insert("ttl".into(), json!(pick(rng, &[0, 5, 30, 60, 300])));
+        }
+        records.insert(name.clone(), Value::Object(set));
+        if matches!(policy, "weighted" | "latency") {
+            pools_of_sets.push(name.clone());
+        }
+        targets.push(name.clone());
+        made.push(name);
+    }
+    let mut client_regions: Vec<&str> = Vec::new();
+    let clients = scenario["clients"].as_object_mut().unwrap();
+    for k in 0..seconds(rng, 0, 2) {
+        let group = json!({
+            "count": seconds(rng, 1, 40), "record": "", "resolvers": { pick(rng, &pools).clone(): 1.0 },
+            "requests_per_s": pick(rng, &[0.05, 0.2, 1.0]), "dns_cache": { "mode": pick(rng, &["ttl", "none"]) },
+            "on_failure": pick(rng, &["keep", "reresolve"]),
+        });
+        clients.insert(format!("tg{k}"), group);
+    }
+    for group in clients.values_mut() {
+        if group["record"] != "" && !chance(rng, 60) {
+            continue;
+        }
+        // Mostly the sets made last, which alias the others.
+        let record = if chance(rng, 60) { made.last().unwrap() } else { pick(rng, &made) };
+        group["record"] = json!(record);
+        if chance(rng, 75) {
+            let region = if chance(rng, 20) { UNSERVED_REGION } else { *pick(rng, &TREE_REGIONS) };
+            client_regions.push(region);
+            group["region"] = json!(region);
+        }
+        if chance(rng, 50) {
+            group["address_choice"] = json!(pick(rng, &["first", "random"]));
+        }
+        if chance(rng, 50) {
+            group["on_connect_failure"] = json!("next_address");
+            if chance(rng, 70) {
+                group["connect_timeout"] = json!(pick(rng, &[1, 3, 10]));
+            }
+        } else if chance(rng, 10) {
+            group["on_connect_failure"] = json!("fail");
+        }
+    }
+    if !served.is_empty() && !client_regions.is_empty() && chance(rng, 60) {
+        let mut order = Map::new();
+        for region in client_regions {
+            if chance(rng, 60) {
+                let mut listed: Vec<&str> = served.iter().copied().filter(|_| chance(rng, 70)).collect();
+                if chance(rng, 50) {
+                    listed.reverse();
+                }
+                order.insert(region.to_owned(), json!(listed));
+            }
+        }
+        scenario["dns"]["latency_order"] = Value::Object(order);
+    }
+}
+
 fn check_stats(s: &FailoverStats, active: u64, stranded: u64, at: &str) {
     assert_eq!(s.count + stranded, active, "{at}: failed over + stranded = active");
     let ordered: Vec<f64> = [s.p50, s.p90, s.p99, s.max].iter().flatten().copied().collect();
@@ -270,15 +470,72 @@ fn check_stats(s: &FailoverStats, active: u64, stranded: u64, at: &str) {
     }
 }
 
-fn check_invariants(run: &RunResult, duration_s: f64) {
+/// Figures of a pair of DNS times (from the start) and failback (from the end): each
+/// non-negative, the last switch not before the first and only with it, a failback only
+/// after some name server switched.
+fn check_dns_times(first: Option<f64>, last: Option<f64>, failback: Option<f64>, at: &str) {
+    assert!([first, last, failback].iter().flatten().all(|&t| t >= 0.0), "{at}: negative DNS time");
+    match (first, last) {
+        (Some(first), Some(last)) => assert!(first <= last, "{at}: switch first {first} > last {last}"),
+        (None, Some(_)) => panic!("{at}: a last switch without a first"),
+        _ => {}
+    }
+    assert!(failback.is_none() || first.is_some(), "{at}: a failback without a switch");
+}
+
+/// What the scenario says that the figures must agree with.
+struct Shape {
+    duration_s: f64,
+    /// What name servers are asked: each record set, once per client region for a set
+    /// routed by latency.
+    questions: usize,
+    /// Record sets some group asks.
+    asked: Vec<String>,
+    /// Some group tries the next address.
+    next_address: bool,
+    /// The longest connect timeout of those groups, times the most addresses an answer can
+    /// hold (eight records of at most three addresses): a bound on the time a request loses.
+    delay_max_s: f64,
+}
+
+impl Shape {
+    fn of(scenario: &Value, duration_s: f64) -> Shape {
+        let groups = scenario["clients"].as_object().unwrap();
+        let mut asked: Vec<String> = groups.values().map(|g| g["record"].as_str().unwrap().to_owned()).collect();
+        asked.sort();
+        asked.dedup();
+        let next: Vec<&Value> = groups.values().filter(|g| g["on_connect_failure"] == "next_address").collect();
+        let timeout_max =
+            next.iter().map(|g| g.get("connect_timeout").map_or(3.0, |t| t.as_f64().unwrap())).fold(0.0, f64::max);
+        Shape {
+            duration_s,
+            questions: config_from(scenario).questions.len(),
+            asked,
+            next_address: !next.is_empty(),
+            delay_max_s: timeout_max * 8.0 * 3.0,
+        }
+    }
+}
+
+fn check_invariants(run: &RunResult, shape: &Shape) {
+    let duration_s = shape.duration_s;
     let t = &run.totals;
     assert!(t.requests_failed <= t.requests_misrouted, "every failed request went to a faulty endpoint");
     assert!(t.requests_misrouted <= t.requests);
     assert!((0.0..=1.0).contains(&t.availability));
     assert!(t.authoritative_queries <= t.resolver_queries, "each resolver query asks at most one name server");
-    assert!(t.false_failover_s >= 0.0 && t.false_failover_s <= duration_s + 1e-6);
+    // Summed over questions (record sets, per client region where latency routing occurs).
+    let false_failover_max_s = duration_s * shape.questions as f64 + 1e-6;
+    assert!(t.false_failover_s >= 0.0 && t.false_failover_s <= false_failover_max_s, "{}", t.false_failover_s);
     assert_eq!(run.groups.values().map(|g| g.requests).sum::<u64>(), t.requests);
     assert_eq!(run.groups.values().map(|g| g.requests_failed).sum::<u64>(), t.requests_failed);
+    assert_eq!(run.groups.values().map(|g| g.requests_misrouted).sum::<u64>(), t.requests_misrouted);
+    for (id, g) in &run.groups {
+        assert!(g.requests_failed <= g.requests_misrouted && g.requests_misrouted <= g.requests, "group {id}: {g:?}");
+        let availability =
+            if g.requests == 0 { 1.0 } else { (g.requests - g.requests_failed) as f64 / g.requests as f64 };
+        assert!((g.availability - availability).abs() <= 1e-12, "group {id}: {g:?}");
+    }
     for (id, c) in &run.health_checks {
         assert!(c.probes_failed <= c.probes, "{id}");
         assert!(c.false_failovers <= c.went_unhealthy, "{id}");
@@ -291,39 +548,126 @@ fn check_invariants(run: &RunResult, duration_s: f64) {
         assert!(e.clients_stranded <= e.clients_active, "{at}");
         check_stats(&e.client_failover_s, e.clients_active, e.clients_stranded, &at);
         assert!(e.detection_s.is_none_or(|d| d >= 0.0), "{at}");
-        if let (Some(first), Some(last)) = (e.dns_switch_first_s, e.dns_switch_last_s) {
-            assert!(first <= last, "{at}");
-        }
-        if e.dns_switch_first_s.is_none() {
-            assert_eq!(e.dns_switch_last_s, None, "{at}");
-        }
+        check_dns_times(e.dns_switch_first_s, e.dns_switch_last_s, e.dns_failback_last_s, &at);
         assert!(e.recovery_detection_s.is_none_or(|r| r >= 0.0), "{at}");
         assert_eq!(e.groups.values().map(|g| g.clients_active).sum::<u64>(), e.clients_active, "{at}");
+        assert_eq!(e.groups.values().map(|g| g.clients_stranded).sum::<u64>(), e.clients_stranded, "{at}");
         assert_eq!(e.groups.values().map(|g| g.requests_misrouted).sum::<u64>(), e.requests_misrouted, "{at}");
+        assert_eq!(e.groups.values().map(|g| g.requests_failed).sum::<u64>(), e.requests_failed, "{at}");
         for (g, eg) in &e.groups {
             check_stats(&eg.client_failover_s, eg.clients_active, eg.clients_stranded, &format!("{at}/{g}"));
         }
+        assert!(e.record_sets.len() != 1, "{at}: record_sets only when several sets can answer the endpoint");
+        for (name, r) in &e.record_sets {
+            assert!(shape.asked.contains(name), "{at}: record set {name} is asked by no group");
+            check_dns_times(r.dns_switch_first_s, r.dns_switch_last_s, r.dns_failback_last_s, &format!("{at}/{name}"));
+        }
+        assert_eq!(
+            e.request_delay_s.is_some(),
+            shape.next_address,
+            "{at}: request_delay_s iff a group tries the next address"
+        );
+        if let Some(d) = &e.request_delay_s {
+            let at = format!("{at}: request_delay_s {d:?}");
+            match (d.requests, d.mean, d.p99) {
+                (0, None, None) => {}
+                (n, Some(mean), Some(p99)) if n > 0 => {
+                    assert!(p99 >= 0.0 && mean >= 0.0 && mean <= shape.delay_max_s + 1e-9, "{at}");
+                    // Nearest rank: the requests from rank ⌈0.99 n⌉ on lost at least p99
+                    // (mean ≤ p99 need not hold: one long wait among 100 short ones).
+                    let above = n - ((0.99 * n as f64).ceil() as u64).clamp(1, n) + 1;
+                    assert!(mean * n as f64 >= p99 * above as f64 - 1e-6, "{at}");
+                }
+                _ => panic!("{at}: a count without mean and p99, or the reverse"),
+            }
+        }
+    }
+}
+
+/// The first run's time series: shares are shares.
+fn check_trace(report: &Report) {
+    let trace = report.trace.as_ref().expect("replication 0 is traced");
+    for row in &trace.timeline {
+        let at = format!("timeline at {} s", row.start_s);
+        let shares = row.clients_share.iter().chain(&row.name_servers_share).chain(&row.checkers_healthy_share);
+        assert!(shares.clone().all(|s| (0.0..=1.0 + 1e-9).contains(s)), "{at}: a share outside [0, 1]: {row:?}");
+        assert!(row.clients_share.iter().sum::<f64>() <= 1.0 + 1e-9, "{at}: client shares sum above 1: {row:?}");
+        assert!(row.requests_failed.iter().zip(&row.requests).all(|(f, r)| f <= r), "{at}: {row:?}");
+    }
+}
+
+type EpisodeChecksAndDns<'a> = (
+    (&'a str, &'a str, &'a str, u32, f64, f64, &'a Option<String>),
+    (Option<f64>, Option<f64>),
+    (Option<f64>, Option<f64>, Option<f64>, &'a BTreeMap<String, RecordSetTimes>),
+);
+
+/// An episode's figures that count no request: the fault, its checks, the name servers.
+fn episode_checks_and_dns(r: &EpisodeResult) -> EpisodeChecksAndDns<'_> {
+    (
+        (&r.endpoint, &r.kind, &r.fault, r.occurrence, r.start_s, r.end_s, &r.health_check),
+        (r.detection_s, r.recovery_detection_s),
+        (r.dns_switch_first_s, r.dns_switch_last_s, r.dns_failback_last_s, &r.record_sets),
+    )
+}
+
+fn timeline_dns_and_checks(r: &TimelineRow) -> (&[f64], &[bool], &[f64]) {
+    (&r.name_servers_share, &r.check_healthy, &r.checkers_healthy_share)
+}
+
+/// Aggregated requests (§8) change how requests are drawn, never what checkers, faults and
+/// name servers do (each has its own stream, §1.3): every figure that does not count
+/// requests is the same with `exact_requests`.
+fn check_request_free_figures(aggregated: &Report, exact: &Report) {
+    for (a, e) in aggregated.run_results.iter().zip(&exact.run_results) {
+        let at = format!("replication {}, aggregated vs exact requests", a.replication);
+        assert_eq!(a.health_checks, e.health_checks, "{at}");
+        assert_eq!(
+            (a.totals.false_failovers, a.totals.false_failover_s),
+            (e.totals.false_failovers, e.totals.false_failover_s),
+            "{at}"
+        );
+        assert_eq!(a.episodes.len(), e.episodes.len(), "{at}");
+        for (i, (x, y)) in a.episodes.iter().zip(&e.episodes).enumerate() {
+            assert_eq!(episode_checks_and_dns(x), episode_checks_and_dns(y), "{at}: episode {i}");
+        }
+    }
+    let (a, e) = (aggregated.trace.as_ref().unwrap(), exact.trace.as_ref().unwrap());
+    assert!(a.check_changes == e.check_changes && a.checker_flips == e.checker_flips, "check changes differ");
+    assert!(a.datapoints == e.datapoints, "CloudWatch datapoints differ");
+    assert_eq!(a.timeline.len(), e.timeline.len());
+    for (x, y) in a.timeline.iter().zip(&e.timeline) {
+        assert_eq!(timeline_dns_and_checks(x), timeline_dns_and_checks(y), "timeline at {} s", x.start_s);
     }
 }
 
 #[test]
 fn random_scenarios_keep_the_invariants_and_are_deterministic() {
-    let mut load_balancers = 0;
+    let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let (one_thread, two_threads) = (pool(1), pool(2));
+    let (mut load_balancers, mut trees) = (0, 0);
     for seed in 0..SWARM_SIZE {
         let scenario = random_scenario(seed);
         load_balancers += usize::from(scenario["endpoints"].get("lb").is_some());
-        let outcome = std::panic::catch_unwind(|| {
-            let a = simulate(&scenario, 2);
-            let b = simulate(&scenario, 2);
-            assert!(a == b, "two runs of the same scenario differ");
+        trees += usize::from(scenario["dns"]["records"].get("t0").is_some());
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let a = two_threads.install(|| simulate(&scenario, 2));
+            let b = one_thread.install(|| simulate(&scenario, 2));
+            assert!(a == b && report::json(&a) == report::json(&b), "runs on 2 threads and on 1 differ");
+            let shape = Shape::of(&scenario, a.duration_s);
             for run in &a.run_results {
-                check_invariants(run, a.duration_s);
+                check_invariants(run, &shape);
             }
-        });
+            check_trace(&a);
+            let exact = fosim::simulate::simulate(&config_from(&scenario), &scenario, 2, true, &|_, _| {})
+                .expect("the run succeeds");
+            check_request_free_figures(&a, &exact);
+        }));
         if let Err(panic) = outcome {
             eprintln!("swarm seed {seed} failed; scenario:\n{}", serde_json::to_string_pretty(&scenario).unwrap());
             std::panic::resume_unwind(panic);
         }
     }
     assert!(load_balancers >= 10, "only {load_balancers} scenarios have a load balancer");
+    assert!(trees >= 80, "only {trees} scenarios have record trees");
 }

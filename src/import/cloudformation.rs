@@ -13,7 +13,8 @@
 //! - `{"Fn::GetAtt": ["Alb", "DNSName"]}` (or `"Alb.DNSName"`) of a load balancer
 //!   (`AWS::ElasticLoadBalancingV2::LoadBalancer` or `AWS::ElasticLoadBalancing::LoadBalancer`):
 //!   see [`load_balancer_dns_name`]; its `CanonicalHostedZoneID`: see
-//!   [`load_balancer_zone_id`];
+//!   [`load_balancer_zone_id`]; its `LoadBalancerFullName` (an alarm's dimension): see
+//!   [`load_balancer_full_name`];
 //! - `{"Ref": "AWS::NoValue"}`: the field is absent.
 //!
 //! Every other intrinsic function (`Fn::Sub`, `Fn::Join`, `Fn::If`, `Fn::ImportValue`, …),
@@ -55,20 +56,36 @@ const CHECK_TYPES: [&str; 8] = [
 
 /// The DNS name fosim gives a load balancer of the template: `Fn::GetAtt [Id, DNSName]` is
 /// only known once the stack is deployed, so the reader writes the logical id, in lower
-/// case, under `.elb.amazonaws.com` (`PrimaryAlb` → `primaryalb.elb.amazonaws.com`).
-/// Logical ids are unique and alphanumeric, so the name is stable (same template, same
-/// name), distinct per load balancer and a valid DNS name, and its suffix is what tells the
-/// scenario builder that an alias points at a load balancer.
+/// case, then `-cfn`, under `.elb.amazonaws.com` (`PrimaryAlb` →
+/// `primaryalb-cfn.elb.amazonaws.com`), the shape of a real one (`name-id.elb…`). Logical
+/// ids are unique and alphanumeric, so the name is stable (same template, same name),
+/// distinct per load balancer and a valid DNS name; its suffix is what tells the scenario
+/// builder that an alias points at a load balancer, and its first part matches
+/// [`load_balancer_full_name`], as a real load balancer's name does.
 pub fn load_balancer_dns_name(logical_id: &str) -> String {
-    format!("{}.elb.amazonaws.com", logical_id.to_ascii_lowercase())
+    format!("{}-cfn.elb.amazonaws.com", logical_id.to_ascii_lowercase())
 }
 
 /// The hosted zone id fosim gives a load balancer of the template
 /// (`Fn::GetAtt [Id, CanonicalHostedZoneID]`), also known only once deployed: the logical
-/// id, in lower case, with `-zone` (`PrimaryAlb` → `primaryalb-zone`). fosim does not use
-/// alias targets' zone ids; this only keeps such a reference from being an error.
+/// id, in lower case, with `-zone` (`PrimaryAlb` → `primaryalb-zone`). It is kept as the
+/// alias target's zone; nothing in a simulation depends on it.
 pub fn load_balancer_zone_id(logical_id: &str) -> String {
     format!("{}-zone", logical_id.to_ascii_lowercase())
+}
+
+/// The `LoadBalancerFullName` fosim gives an `AWS::ElasticLoadBalancingV2::LoadBalancer` (the
+/// `LoadBalancer` dimension of its CloudWatch metrics), known only once deployed:
+/// `app/primaryalb/cfn` (`net/…` for a network load balancer, `gwy/…` for a gateway one).
+/// Its second part is the first part of [`load_balancer_dns_name`], so that a CloudWatch
+/// check on an alarm of the load balancer's metrics follows that load balancer.
+pub fn load_balancer_full_name(logical_id: &str, kind: &str) -> String {
+    let prefix = match kind {
+        "network" => "net",
+        "gateway" => "gwy",
+        _ => "app",
+    };
+    format!("{prefix}/{}/cfn", logical_id.to_ascii_lowercase())
 }
 
 /// Reads a JSON CloudFormation template into a `Zone`.
@@ -355,7 +372,7 @@ impl<'a> Reader<'a> {
     }
 
     fn warn(&mut self, pointer: &str, message: impl AsRef<str>) {
-        self.warnings.push(format!("{pointer}: {}", message.as_ref()));
+        self.warnings.push(format!("{}: at {pointer}: {}", self.file.display(), message.as_ref()));
     }
 
     fn read_all(&mut self) -> Result<Zone, InputError> {
@@ -575,6 +592,10 @@ impl<'a> Reader<'a> {
             (kind, "CanonicalHostedZoneID" | "CanonicalHostedZoneNameID") if LOAD_BALANCERS.contains(&kind) => {
                 made(load_balancer_zone_id(id))
             }
+            ("AWS::ElasticLoadBalancingV2::LoadBalancer", "LoadBalancerFullName") => {
+                let kind = resource.node.get("Properties").and_then(|p| p.get("Type"));
+                made(load_balancer_full_name(id, kind.and_then(|k| k.value.as_str()).unwrap_or("application")))
+            }
             (HEALTH_CHECK, "HealthCheckId") => made(id.to_owned()),
             (kind, _) => Ok(Resolved::Unknown {
                 pointer: node.pointer.clone(),
@@ -785,14 +806,18 @@ impl<'a> Reader<'a> {
             }
             None => None,
         };
-        let ttl = self.whole(properties, "TTL", Need::Optional("it is left unset"))?;
+        // A record that is not an alias cannot be without a TTL (Route 53 requires one, and
+        // so does the scenario); an alias takes its target's.
+        let ttl_need = if properties.get("AliasTarget").is_some() { Need::Optional("") } else { Need::Required };
+        let ttl = self.whole(properties, "TTL", ttl_need)?;
         let values = self.record_values(properties)?;
         let alias = match self.object(properties, "AliasTarget", Need::Required)? {
             Some(target) => {
                 let (dns_name, _) = self.required_text(&target, "DNSName")?;
                 let evaluate_target_health =
                     self.flag(&target, "EvaluateTargetHealth", Need::Required)?.unwrap_or(false);
-                Some(Alias { dns_name: normalise_name(&dns_name), evaluate_target_health })
+                let hosted_zone_id = self.text(&target, "HostedZoneId", Need::Optional("it is left unset"))?;
+                Some(Alias { dns_name: normalise_name(&dns_name), evaluate_target_health, hosted_zone_id })
             }
             None => None,
         };

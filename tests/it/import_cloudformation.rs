@@ -55,7 +55,11 @@ fn active_passive_template_reads_into_the_exact_zone() {
     let web_primary = Record {
         set_identifier: some("use1-primary"),
         failover: some("PRIMARY"),
-        alias: Some(Alias { dns_name: "webalb.elb.amazonaws.com".into(), evaluate_target_health: true }),
+        alias: Some(Alias {
+            dns_name: "webalb-cfn.elb.amazonaws.com".into(),
+            evaluate_target_health: true,
+            hosted_zone_id: some("webalb-zone"),
+        }),
         ..record(f, "WebPrimary", "/Resources/WebPrimary", "shop.example.org", "A")
     };
     let web_secondary = Record {
@@ -166,14 +170,18 @@ fn unsupported_intrinsics_in_droppable_fields_are_warnings_with_their_pointer() 
     let primary = Record {
         set_identifier: some("PortalPrimary"),
         failover: some("PRIMARY"),
-        alias: Some(Alias { dns_name: "portalalb.elb.amazonaws.com".into(), evaluate_target_health: true }),
+        alias: Some(Alias {
+            dns_name: "portalalb-cfn.elb.amazonaws.com".into(),
+            evaluate_target_health: true,
+            hosted_zone_id: some("portalalb-zone"),
+        }),
         health_check_id: some("PortalCheck"),
         ..record(f, "PortalPrimary", "/Resources/PortalPrimary", "portal.corp.example.com", "A")
     };
     let secondary = Record {
         set_identifier: some("dr-site"),
         failover: some("SECONDARY"),
-        ttl: None,
+        ttl: Some(60),
         values: strings(&["192.0.2.80"]),
         health_check_id: some("DrCheck"),
         ..record(f, "PortalSecondary", "/Resources/PortalSecondary", "portal.corp.example.com", "A")
@@ -201,11 +209,11 @@ fn unsupported_intrinsics_in_droppable_fields_are_warnings_with_their_pointer() 
         threshold: Some(50.0),
         period: Some(60),
         evaluation_periods: Some(2),
-        dimensions: vec![],
+        dimensions: vec![("LoadBalancer".into(), "app/portalalb/cfn".into())],
     };
     let portal_check = HealthCheck {
         fqdn: None,
-        port: Some(443),
+        port: None,
         resource_path: some("/ping"),
         request_interval: Some(10),
         failure_threshold: Some(3),
@@ -217,32 +225,33 @@ fn unsupported_intrinsics_in_droppable_fields_are_warnings_with_their_pointer() 
         alarm: Some(alarm.clone()),
         ..check(f, "DrCheck", "CLOUDWATCH_METRIC")
     };
-    let warnings = strings(&[
+    let at = |text: &str| format!("{}: at {text}", file.display());
+    let warnings: Vec<String> = [
         "/Resources/PortalPrimary/Condition: \"PortalPrimary\" exists only when the condition \"IsPrimaryRegion\" \
          holds; fosim imports it as if it did",
         "/Resources/PortalErrors/Properties/AlarmName: Fn::Sub is an intrinsic function fosim does not evaluate, so \
          the alarm \"PortalErrors\" is read without its AlarmName; it is named \"PortalErrors\" instead, which is \
          also what a Ref to it gives",
-        "/Resources/PortalErrors/Properties/Dimensions/0/Value: the attribute LoadBalancerFullName of the \
-         AWS::ElasticLoadBalancingV2::LoadBalancer resource \"PortalAlb\" is known only when the stack is deployed, \
-         so the alarm \"PortalErrors\" is read without its dimension \"LoadBalancer\"",
         "/Resources/PortalCheck/Properties/HealthCheckConfig/FullyQualifiedDomainName: Fn::Sub is an intrinsic \
          function fosim does not evaluate, so the health check \"PortalCheck\" is read without its \
          FullyQualifiedDomainName",
+        "/Resources/PortalCheck/Properties/HealthCheckConfig/Port: Fn::If is an intrinsic function fosim does not \
+         evaluate, so the health check \"PortalCheck\" is read without its Port; Route 53's default for its type \
+         is used",
         "/Resources/DrCheck/Properties/HealthCheckConfig/AlarmIdentifier/Region: the pseudo parameter AWS::Region \
          is known only when the stack is deployed, so the health check \"DrCheck\" is read without its Region",
         "/Resources/PortalPrimary/Properties/SetIdentifier: Fn::Sub is an intrinsic function fosim does not \
          evaluate, so the record \"PortalPrimary\" is read without its SetIdentifier; it is identified as \
          \"PortalPrimary\" instead",
-        "/Resources/PortalSecondary/Properties/TTL: Fn::If is an intrinsic function fosim does not evaluate, so the \
-         record \"PortalSecondary\" is read without its TTL; it is left unset",
         "/Resources/PortalSecondary/Properties/ResourceRecords/1: Fn::ImportValue is an intrinsic function fosim \
          does not evaluate, so the record \"PortalSecondary\" is read without its ResourceRecords value; the other \
          values are kept",
         "/Resources/StatusRecords/Properties/RecordSets/0/SetIdentifier: Fn::Sub is an intrinsic function fosim \
          does not evaluate, so record 0 of the group \"StatusRecords\" is read without its SetIdentifier; it is \
          identified as \"StatusRecords-0\" instead",
-    ]);
+    ]
+    .map(at)
+    .to_vec();
     let expected = Zone {
         format: Some(Format::Cloudformation),
         files: vec![file.clone()],
@@ -258,6 +267,16 @@ fn unsupported_intrinsics_in_droppable_fields_are_warnings_with_their_pointer() 
         warnings,
     };
     assert_eq!(zone, expected);
+}
+
+#[test]
+fn each_fixture_builds_a_scenario_that_runs() {
+    for name in ["active-passive.json", "regional-sub.json"] {
+        let zone = read(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
+        let imported = fosim::import::scenario::build(&zone, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report = crate::support::simulate(&imported.scenario, 1);
+        assert!(!report.run_results[0].episodes.is_empty(), "{name}: the default outages happen");
+    }
 }
 
 /// Words that would mean a message leaks the implementation instead of saying what is wrong.
@@ -415,7 +434,7 @@ fn the_template_inside_get_template_output_is_read_with_its_pointers() {
 
 #[test]
 fn records_in_several_zones_keep_no_zone_name_and_say_so() {
-    let (_dir, _path, zone) = read_text(
+    let (_dir, path, zone) = read_text(
         r#"{"Resources": {
             "A": {"Type": "AWS::Route53::RecordSet", "Properties": {"HostedZoneName": "example.com.",
                 "Name": "a.example.com", "Type": "A", "TTL": "60", "ResourceRecords": ["192.0.2.1"]}},
@@ -426,8 +445,11 @@ fn records_in_several_zones_keep_no_zone_name_and_say_so() {
     assert_eq!(zone.zone, None);
     assert_eq!(
         zone.warnings,
-        strings(&["/Resources: the records are in several hosted zones (\"example.com\", \"example.net\"); no zone \
-                   name is kept"])
+        vec![format!(
+            "{}: at /Resources: the records are in several hosted zones (\"example.com\", \"example.net\"); no \
+             zone name is kept",
+            path.display()
+        )]
     );
 }
 
@@ -444,7 +466,7 @@ fn references_fosim_cannot_follow_are_errors_that_say_why() {
                 "Www": {{"Type": "AWS::Route53::RecordSet", "Properties": {{"Name": "www.example.com.", "Type": "A", {extra}}}}}}}}}"#
         )
     };
-    let cases: [(String, &[&str]); 7] = [
+    let cases: [(String, &[&str]); 8] = [
         (
             record(r#""AliasTarget": {"DNSName": {"Ref": "Alb"}, "HostedZoneId": "Z1", "EvaluateTargetHealth": true}"#),
             &[
@@ -480,6 +502,10 @@ fn references_fosim_cannot_follow_are_errors_that_say_why() {
         (
             record(r#""TTL": "60", "ResourceRecords": [{"Fn::GetAtt": ["Web", "PublicIp"]}]"#),
             &["/Resources/Www/Properties/ResourceRecords/0", "PublicIp", "cannot leave it out"],
+        ),
+        (
+            record(r#""TTL": {"Fn::If": ["Long", "300", "60"]}, "ResourceRecords": ["192.0.2.1"]"#),
+            &["/Resources/Www/Properties/TTL", "Fn::If", "needs the TTL of the record \"Www\""],
         ),
         (
             record(r#""TTL": "60", "ResourceRecords": ["192.0.2.1"], "Failover": "primary""#),

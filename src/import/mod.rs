@@ -10,6 +10,7 @@
 //! template) is a warning or an error with its JSON Pointer.
 
 pub mod aws;
+pub mod cloudformation;
 pub mod export;
 pub mod json;
 pub mod scenario;

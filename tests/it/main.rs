@@ -8,6 +8,7 @@ mod closed_forms;
 mod determinism;
 mod equivalence;
 mod import;
+mod import_cloudformation;
 mod load_balancers;
 mod outputs;
 mod plots;

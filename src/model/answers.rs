@@ -427,7 +427,7 @@ mod tests {
         let unhealthy: Vec<u32> = down.iter().map(|d| names.iter().position(|n| n == d).unwrap() as u32).collect();
         let record = config.records.iter().position(|r| r.name == record).unwrap() as u32;
         let region = region.map(|r| config.latency_regions.iter().position(|x| x == r).unwrap() as u16);
-        let mut table = AnswerTable::new(&config);
+        let mut table = AnswerTable::new(config);
         let healthy = |check: u32| !unhealthy.contains(&config.health_checks[check as usize].endpoint.unwrap());
         let choice = Evaluator { config, healthy }.choose(&mut table, record, region);
         let mut out: Vec<(String, f64)> =

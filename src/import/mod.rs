@@ -10,6 +10,7 @@
 //! template) is a warning or an error with its JSON Pointer.
 
 pub mod json;
+pub mod terraform;
 
 use std::path::PathBuf;
 

@@ -7,6 +7,7 @@ mod cli;
 mod closed_forms;
 mod determinism;
 mod equivalence;
+mod import_terraform;
 mod load_balancers;
 mod outputs;
 mod plots;

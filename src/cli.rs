@@ -237,8 +237,8 @@ fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
         ImportSource::Aws { record_sets, health_checks, zone } => {
             import::aws::read(record_sets, health_checks, zone.as_deref())?
         }
-        ImportSource::Terraform { file } => bail!("{}: importing Terraform is not built yet", file.display()),
-        ImportSource::Cloudformation { file } => bail!("{}: importing CloudFormation is not built yet", file.display()),
+        ImportSource::Terraform { file } => import::terraform::read(file)?,
+        ImportSource::Cloudformation { file } => import::cloudformation::read(file)?,
     };
     let name = args.name.clone().unwrap_or_else(|| import::scenario::default_name(&zone));
     let imported = import::scenario::build(&zone, &name)?;

@@ -14,6 +14,7 @@ pub mod cloudformation;
 pub mod export;
 pub mod json;
 pub mod scenario;
+pub mod terraform;
 
 use std::path::PathBuf;
 

@@ -179,8 +179,11 @@ impl<'z> Builder<'z> {
                     format!("the health check id {} appears twice", check.id),
                 ));
             }
-            let base = if let Some((_, name)) = check.id.rsplit_once("aws_route53_health_check.") {
+            let source = check.origin.id.as_deref().unwrap_or(&check.id);
+            let base = if let Some((_, name)) = source.rsplit_once("aws_route53_health_check.") {
                 name.to_owned()
+            } else if !is_uuid(source) {
+                source.to_owned()
             } else if is_uuid(&check.id) {
                 match (check.kind.as_str(), &check.alarm) {
                     ("CALCULATED", _) => format!("calculated {}", &check.id[..8]),
@@ -298,7 +301,16 @@ impl<'z> Builder<'z> {
     fn records(&mut self, answers: &[Vec<Answer>]) -> Result<Map<String, Value>, InputError> {
         let mut out = Map::new();
         for (s, set) in self.sets.iter().enumerate() {
+            let first = set.records[0];
             let policy = policy(set)?;
+            if let (Some(failover), "simple") = (&first.failover, policy) {
+                self.warnings.push(format!(
+                    "{}: only its {failover} failover record is in these files (the other may be managed elsewhere): \
+                     imported as a simple record, answered whatever its health, as Route 53 answers a set with no \
+                     healthy alternative",
+                    set.name
+                ));
+            }
             if let Some(unsupported) = set.records.iter().find_map(|r| r.unsupported_policy.as_deref()) {
                 self.warnings.push(format!(
                     "{}: {unsupported} routing is not modelled; approximated as weighted routing with equal \
@@ -811,6 +823,12 @@ fn policy(set: &Set) -> Result<&'static str, InputError> {
             "simple"
         }
     };
+    if let [lone] = set.records.as_slice() {
+        if lone.failover.is_some() {
+            // Its other half lives elsewhere: alone, Route 53 answers it whatever its health.
+            return Ok("simple");
+        }
+    }
     let first = of(set.records[0]);
     if let Some(other) = set.records.iter().find(|r| of(r) != first) {
         return Err(error_at(

@@ -319,3 +319,24 @@ fn an_exported_recommendation_applied_to_the_zone_imports_to_the_tuned_point() {
     let tuned = best["objective_mean"].as_f64().unwrap();
     assert!((mean - tuned).abs() < 1e-9, "applied zone: p99 mean {mean} s; tuned point: {tuned} s");
 }
+
+#[test]
+fn terraform_and_cloudformation_fixtures_import_to_scenarios_that_run() {
+    let fixtures: [(&str, fn(&Path) -> Result<import::Zone, fosim::input::InputError>); 4] = [
+        ("terraform/state-nested-modules.json", import::terraform::read),
+        ("terraform/plan-unknown-ids.json", import::terraform::read),
+        ("cloudformation/active-passive.json", import::cloudformation::read),
+        ("cloudformation/regional-sub.json", import::cloudformation::read),
+    ];
+    for (file, read) in fixtures {
+        let zone = read(&Path::new(DATA).join(file)).unwrap_or_else(|e| panic!("{e}"));
+        let name = file.replace(['/', '.'], "-");
+        let (scenario, text) = imported(&zone, &name);
+        insta::assert_snapshot!(name.clone(), text);
+        let run = &simulate(&scenario, 1).run_results[0];
+        assert!(!run.episodes.is_empty(), "{file}: a default outage per primary");
+        assert!(run.totals.requests > 0, "{file}");
+        let first = &run.episodes[0];
+        assert!(first.detection_s.is_some() || first.clients_stranded == first.clients_active, "{file}: {first:?}");
+    }
+}

@@ -9,6 +9,7 @@ mod determinism;
 mod equivalence;
 mod import;
 mod import_cloudformation;
+mod import_terraform;
 mod load_balancers;
 mod outputs;
 mod plots;

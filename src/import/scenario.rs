@@ -823,12 +823,11 @@ fn policy(set: &Set) -> Result<&'static str, InputError> {
             "simple"
         }
     };
-    if let [lone] = set.records.as_slice() {
-        if lone.failover.is_some() {
+    if let [lone] = set.records.as_slice()
+        && lone.failover.is_some() {
             // Its other half lives elsewhere: alone, Route 53 answers it whatever its health.
             return Ok("simple");
         }
-    }
     let first = of(set.records[0]);
     if let Some(other) = set.records.iter().find(|r| of(r) != first) {
         return Err(error_at(

@@ -322,7 +322,8 @@ fn an_exported_recommendation_applied_to_the_zone_imports_to_the_tuned_point() {
 
 #[test]
 fn terraform_and_cloudformation_fixtures_import_to_scenarios_that_run() {
-    let fixtures: [(&str, fn(&Path) -> Result<import::Zone, fosim::input::InputError>); 4] = [
+    type Reader = fn(&Path) -> Result<import::Zone, fosim::input::InputError>;
+    let fixtures: [(&str, Reader); 4] = [
         ("terraform/state-nested-modules.json", import::terraform::read),
         ("terraform/plan-unknown-ids.json", import::terraform::read),
         ("cloudformation/active-passive.json", import::cloudformation::read),

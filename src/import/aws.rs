@@ -8,8 +8,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Record types Route 53 accepts (`RRType`).
-const TYPES: [&str; 16] =
-    ["SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS", "TLSA", "SSHFP", "SVCB"];
+const TYPES: [&str; 16] = [
+    "SOA", "A", "TXT", "NS", "CNAME", "MX", "NAPTR", "PTR", "SRV", "SPF", "AAAA", "CAA", "DS", "TLSA", "SSHFP", "SVCB",
+];
 
 /// Reads the record sets of one hosted zone and its health checks. With `zone`, only the
 /// records inside that zone are kept.
@@ -18,23 +19,27 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
     let root = Node::root(record_sets, &value);
     let sets = match root.get("ResourceRecordSets") {
         Some(sets) => sets,
-        None => return Err(wrong_kind(&root, "the output of `aws route53 list-resource-record-sets`", "ResourceRecordSets")),
+        None => {
+            return Err(wrong_kind(
+                &root,
+                "the output of `aws route53 list-resource-record-sets`",
+                "ResourceRecordSets",
+            ));
+        }
     };
     let zone = zone.map(normalise_name);
-    let mut out = Zone {
-        format: Some(Format::Aws),
-        files: vec![record_sets.to_owned()],
-        zone: zone.clone(),
-        ..Zone::default()
-    };
+    let mut out =
+        Zone { format: Some(Format::Aws), files: vec![record_sets.to_owned()], zone: zone.clone(), ..Zone::default() };
     let mut outside = 0;
     for node in sets.array()? {
         let record = read_record(&node)?;
         if let Some(zone) = &zone
-            && record.name != *zone && !record.name.ends_with(&format!(".{zone}")) {
-                outside += 1;
-                continue;
-            }
+            && record.name != *zone
+            && !record.name.ends_with(&format!(".{zone}"))
+        {
+            outside += 1;
+            continue;
+        }
         if record.kind == "SOA" && out.zone.is_none() {
             out.zone = Some(record.name.clone());
         }
@@ -83,7 +88,9 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
 
 /// A file of another kind: say what it looks like and which command reads it.
 fn wrong_kind(root: &Node, expected: &str, field: &str) -> InputError {
-    let looks_like = if root.get("format_version").is_some() && (root.get("values").is_some() || root.get("planned_values").is_some()) {
+    let looks_like = if root.get("format_version").is_some()
+        && (root.get("values").is_some() || root.get("planned_values").is_some())
+    {
         " It looks like the output of `terraform show -json`: use `fosim import terraform FILE`."
     } else if root.get("Resources").is_some() || root.get("AWSTemplateFormatVersion").is_some() {
         " It looks like a CloudFormation template: use `fosim import cloudformation FILE`."
@@ -95,7 +102,8 @@ fn wrong_kind(root: &Node, expected: &str, field: &str) -> InputError {
         ""
     };
     if !root.value.is_object() {
-        return root.error(format!("expected {expected} (an object), found {}.{looks_like}", json::describe(root.value)));
+        return root
+            .error(format!("expected {expected} (an object), found {}.{looks_like}", json::describe(root.value)));
     }
     root.error(format!("expected {expected}, an object with the field \"{field}\"; it has none.{looks_like}"))
 }
@@ -109,10 +117,8 @@ fn read_record(node: &Node) -> Result<Record, InputError> {
     let kind_node = node.field("Type")?;
     let kind = kind_node.str()?.to_owned();
     if !TYPES.contains(&kind.as_str()) && kind != "HTTPS" {
-        return Err(kind_node.error(format!(
-            "unknown record type \"{kind}\"; Route 53's types are {} and HTTPS",
-            TYPES.join(", ")
-        )));
+        return Err(kind_node
+            .error(format!("unknown record type \"{kind}\"; Route 53's types are {} and HTTPS", TYPES.join(", "))));
     }
     let mut record = Record {
         name,
@@ -293,7 +299,10 @@ pub fn health_check_config_json(check: &HealthCheck) -> Value {
         put("ChildHealthChecks", Value::from(check.children.clone()));
     }
     if let Some(alarm) = &check.alarm {
-        put("AlarmIdentifier", serde_json::json!({ "Region": alarm.region.clone().unwrap_or_default(), "Name": alarm.name }));
+        put(
+            "AlarmIdentifier",
+            serde_json::json!({ "Region": alarm.region.clone().unwrap_or_default(), "Name": alarm.name }),
+        );
     }
     if let Some(status) = &check.insufficient_data {
         put("InsufficientDataHealthStatus", Value::from(status.clone()));

@@ -25,12 +25,28 @@ pub type File = (String, Vec<u8>);
 /// What a change of the scenario means for Route 53.
 enum Change<'a> {
     /// A health check's field (the API's name) and new value.
-    Check { name: &'a str, field: &'static str, value: Value, immutable: bool },
+    Check {
+        name: &'a str,
+        field: &'static str,
+        value: Value,
+        immutable: bool,
+    },
     /// A record set's TTL.
-    Ttl { set: &'a str, ttl_s: u64 },
+    Ttl {
+        set: &'a str,
+        ttl_s: u64,
+    },
     /// A record's field.
-    Record { set: &'a str, member: &'a str, field: &'static str, value: Value },
-    NotRoute53 { pointer: &'a str, why: String },
+    Record {
+        set: &'a str,
+        member: &'a str,
+        field: &'static str,
+        value: Value,
+    },
+    NotRoute53 {
+        pointer: &'a str,
+        why: String,
+    },
 }
 
 /// A duration in whole seconds ("30s" or 30), as Route 53 takes it.
@@ -183,7 +199,9 @@ fn aws(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
                 let r53 = &mut upserts[i].2;
                 match *field {
                     "EvaluateTargetHealth" => r53["AliasTarget"]["EvaluateTargetHealth"] = value.clone(),
-                    "HealthCheckId" => r53["HealthCheckId"] = Value::from(check_id(origin, value.as_str().unwrap_or_default())),
+                    "HealthCheckId" => {
+                        r53["HealthCheckId"] = Value::from(check_id(origin, value.as_str().unwrap_or_default()))
+                    }
                     _ => r53[*field] = value.clone(),
                 }
             }
@@ -195,9 +213,7 @@ fn aws(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
         input.insert("HealthCheckId".into(), Value::from(check_id(origin, name)));
         input.extend(fields.clone());
         let file = format!("update-health-check-{}.json", slug(name));
-        readme.push(format!(
-            "- Health check {name}: `aws route53 update-health-check --cli-input-json file://{file}`"
-        ));
+        readme.push(format!("- Health check {name}: `aws route53 update-health-check --cli-input-json file://{file}`"));
         files.push((file, pretty(&Value::Object(input))));
     }
     for (name, fields) in &recreated {
@@ -213,7 +229,8 @@ fn aws(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
         let changed: Vec<&str> = fields.keys().map(String::as_str).collect();
         let file = format!("create-health-check-{}.json", slug(name));
         // Unique per check and recommendation, at most 64 characters (Route 53's limit).
-        let reference: String = format!("fosim-{:016x}-{}", fnv(&format!("{name}\n{label}")), slug(name)).chars().take(64).collect();
+        let reference: String =
+            format!("fosim-{:016x}-{}", fnv(&format!("{name}\n{label}")), slug(name)).chars().take(64).collect();
         let input = json!({ "CallerReference": reference, "HealthCheckConfig": config });
         files.push((file.clone(), pretty(&input)));
         // The records that use the old check switch to the new one.
@@ -330,7 +347,8 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
                 let name = unescape(name);
                 let check = &origin["health_checks"][&name];
                 let address = check["source_id"].as_str().or(check["id"].as_str()).unwrap_or(&name).to_owned();
-                let value = if *field == "Type" { Value::from(value.as_str().unwrap_or_default()) } else { value.clone() };
+                let value =
+                    if *field == "Type" { Value::from(value.as_str().unwrap_or_default()) } else { value.clone() };
                 add(address.clone(), format!("  {} = {}", terraform_attribute(field), hcl(&value)));
                 if *immutable {
                     notes.push(format!(
@@ -343,9 +361,10 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
             Change::Ttl { set, ttl_s } => {
                 for (_, record) in members(origin, &unescape(set)) {
                     if record["route53"].get("TTL").is_some()
-                        && let Some(address) = record["source_id"].as_str() {
-                            add(address.to_owned(), format!("  ttl = {ttl_s}"));
-                        }
+                        && let Some(address) = record["source_id"].as_str()
+                    {
+                        add(address.to_owned(), format!("  ttl = {ttl_s}"));
+                    }
                 }
             }
             Change::Record { set, member, field, value } => {
@@ -366,7 +385,12 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
                             .or(origin["health_checks"][check]["id"].as_str())
                             .unwrap_or(check);
                         if target.contains("aws_route53_health_check.") {
-                            format!("  health_check_id = {}.id", target.rsplit_once("aws_route53_health_check.").map_or(target.to_owned(), |(_, n)| format!("aws_route53_health_check.{n}")))
+                            format!(
+                                "  health_check_id = {}.id",
+                                target
+                                    .rsplit_once("aws_route53_health_check.")
+                                    .map_or(target.to_owned(), |(_, n)| format!("aws_route53_health_check.{n}"))
+                            )
                         } else {
                             format!("  health_check_id = {target:?}")
                         }
@@ -384,8 +408,12 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
         let (kind, name) = resource_of(address);
         text.push_str(&format!("\n# {address}\nresource \"{kind}\" \"{name}\" {{\n{}\n}}\n", lines.join("\n")));
     }
-    let mut readme = vec![format!("# Applying {label} with Terraform\n"), "Merge changes.tf into your configuration.".to_owned()];
+    let mut readme =
+        vec![format!("# Applying {label} with Terraform\n"), "Merge changes.tf into your configuration.".to_owned()];
     readme.extend(notes);
     not_exported(&mut readme, changes);
-    vec![("changes.tf".to_owned(), text.into_bytes()), ("README.md".to_owned(), (readme.join("\n") + "\n").into_bytes())]
+    vec![
+        ("changes.tf".to_owned(), text.into_bytes()),
+        ("README.md".to_owned(), (readme.join("\n") + "\n").into_bytes()),
+    ]
 }

@@ -29,7 +29,9 @@ pub fn load(path: &Path) -> Result<Value, InputError> {
 
 /// "a string", "the number 42", …: what a value is, for messages.
 pub fn describe(value: &Value) -> String {
-    let short = |s: &str| if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s.to_owned() };
+    let short = |s: &str| {
+        if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s.to_owned() }
+    };
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("{b}"),
@@ -91,7 +93,9 @@ impl<'a> Node<'a> {
     pub fn f64(&self) -> Result<f64, InputError> {
         match self.value {
             Value::Number(n) => n.as_f64().ok_or_else(|| self.wrong("a number")),
-            Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| self.wrong("a number")),
+            Value::String(s) => {
+                s.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| self.wrong("a number"))
+            }
             _ => Err(self.wrong("a number")),
         }
     }

@@ -80,7 +80,8 @@ pub fn build(zone: &Zone, name: &str) -> Result<Imported, InputError> {
     for (k, endpoints) in outages.iter().enumerate() {
         let start = OUTAGE_FIRST_MIN + k as u64 * OUTAGE_EVERY_MIN;
         for id in endpoints {
-            let endpoint = builder.endpoints.get_mut(id).expect("outage endpoints exist").as_object_mut().expect("objects");
+            let endpoint =
+                builder.endpoints.get_mut(id).expect("outage endpoints exist").as_object_mut().expect("objects");
             let faults = endpoint.entry("faults").or_insert_with(|| json!([]));
             faults.as_array_mut().expect("a list").push(json!({
                 "kind": "outage", "start": format!("{start}m"), "duration": format!("{OUTAGE_MIN}m")
@@ -108,7 +109,10 @@ pub fn default_name(zone: &Zone) -> String {
     if let Some(zone) = &zone.zone {
         return zone.clone();
     }
-    zone.files.first().and_then(|f| f.file_stem()).map_or_else(|| "imported".to_owned(), |s| s.to_string_lossy().into_owned())
+    zone.files
+        .first()
+        .and_then(|f| f.file_stem())
+        .map_or_else(|| "imported".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
 fn error_at(record: &Record, message: String) -> InputError {
@@ -156,10 +160,8 @@ impl<'z> Builder<'z> {
         }
         if !skipped.is_empty() {
             let list: Vec<String> = skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect();
-            self.warnings.push(format!(
-                "left out record sets of types that carry no address for clients: {}",
-                list.join(", ")
-            ));
+            self.warnings
+                .push(format!("left out record sets of types that carry no address for clients: {}", list.join(", ")));
         }
         for name in aaaa_left_out {
             self.warnings.push(format!(
@@ -264,12 +266,21 @@ impl<'z> Builder<'z> {
                         self.add_load_balancer(&id);
                         Answer::LoadBalancer(id, eth)
                     } else {
-                        let inside = self.zone.zone.as_ref().is_some_and(|z| target == z || target.ends_with(&format!(".{z}")));
+                        let inside =
+                            self.zone.zone.as_ref().is_some_and(|z| target == z || target.ends_with(&format!(".{z}")));
                         self.warnings.push(format!(
                             "{}: alias to {target}, {}: modelled as an endpoint of that name{}",
                             describe(record),
-                            if inside { "a name of the zone with no address records here" } else { "outside the imported zone" },
-                            if eth { ", and Evaluate Target Health cannot see its health (treated as always healthy)" } else { "" }
+                            if inside {
+                                "a name of the zone with no address records here"
+                            } else {
+                                "outside the imported zone"
+                            },
+                            if eth {
+                                ", and Evaluate Target Health cannot see its health (treated as always healthy)"
+                            } else {
+                                ""
+                            }
                         ));
                         self.add_endpoint(target);
                         Answer::Endpoints(vec![target.clone()])
@@ -425,13 +436,15 @@ impl<'z> Builder<'z> {
             }
         }
         if let Some(ip) = &check.ip_address
-            && self.endpoints.contains_key(ip.as_str()) {
-                return ip.clone();
-            }
+            && self.endpoints.contains_key(ip.as_str())
+        {
+            return ip.clone();
+        }
         if let Some(fqdn) = &check.fqdn
-            && self.endpoints.contains_key(fqdn.as_str()) {
-                return fqdn.clone();
-            }
+            && self.endpoints.contains_key(fqdn.as_str())
+        {
+            return fqdn.clone();
+        }
         let target = check.ip_address.as_ref().or(check.fqdn.as_ref());
         if let [only] = carried.as_slice() {
             if let Some(target) = target {
@@ -453,7 +466,8 @@ impl<'z> Builder<'z> {
             None => {
                 let id = format!("{name} endpoint");
                 self.add_endpoint(&id);
-                self.warnings.push(format!("health check {name} names no address: it probes an endpoint of its own, \"{id}\""));
+                self.warnings
+                    .push(format!("health check {name} names no address: it probes an endpoint of its own, \"{id}\""));
                 id
             }
         }
@@ -513,7 +527,9 @@ impl<'z> Builder<'z> {
                                 return Err(InputError::invalid(
                                     &check.origin.file,
                                     check.origin.pointer.clone(),
-                                    format!("the calculated health check {name} has the child {child}, which is not in the given files"),
+                                    format!(
+                                        "the calculated health check {name} has the child {child}, which is not in the given files"
+                                    ),
                                 ));
                             }
                         }
@@ -572,7 +588,8 @@ impl<'z> Builder<'z> {
         } else if healthy_hosts {
             ("error_rate", 1.0, Some("GreaterThanOrEqualToThreshold".to_owned()))
         } else if rate {
-            let threshold = alarm.as_ref().and_then(|a| a.threshold).map_or(0.05, |t| if t > 1.0 { t / 100.0 } else { t });
+            let threshold =
+                alarm.as_ref().and_then(|a| a.threshold).map_or(0.05, |t| if t > 1.0 { t / 100.0 } else { t });
             ("error_rate", threshold, alarm.as_ref().and_then(|a| a.comparison.clone()))
         } else {
             ("error_rate", 0.05, Some("GreaterThanOrEqualToThreshold".to_owned()))
@@ -639,9 +656,10 @@ impl<'z> Builder<'z> {
         }
         for (r, record) in self.sets[s].records.iter().enumerate() {
             if let Some(region) = &record.region
-                && !out.contains(region) {
-                    out.push(region.clone());
-                }
+                && !out.contains(region)
+            {
+                out.push(region.clone());
+            }
             if let Answer::Set(t, _) = answers[s][r] {
                 self.regions(answers, t, seen, out);
             }
@@ -824,15 +842,20 @@ fn policy(set: &Set) -> Result<&'static str, InputError> {
         }
     };
     if let [lone] = set.records.as_slice()
-        && lone.failover.is_some() {
-            // Its other half lives elsewhere: alone, Route 53 answers it whatever its health.
-            return Ok("simple");
-        }
+        && lone.failover.is_some()
+    {
+        // Its other half lives elsewhere: alone, Route 53 answers it whatever its health.
+        return Ok("simple");
+    }
     let first = of(set.records[0]);
     if let Some(other) = set.records.iter().find(|r| of(r) != first) {
         return Err(error_at(
             other,
-            format!("the records of {} mix routing policies ({first} and {}); Route 53 allows one per name", set.name, of(other)),
+            format!(
+                "the records of {} mix routing policies ({first} and {}); Route 53 allows one per name",
+                set.name,
+                of(other)
+            ),
         ));
     }
     match first {

@@ -370,7 +370,16 @@ impl<O: Observer> World<'_, O> {
             let b = spans.get(k + 1).map_or(to_us, |(t, _)| *t);
             let mut reached = None;
             for (&endpoint, &share) in endpoints.iter().zip(shares) {
-                self.batches_reaching(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer, Some(&mut reached));
+                self.batches_reaching(
+                    c,
+                    a,
+                    b,
+                    endpoint,
+                    share,
+                    Class::Nothing,
+                    Queries::NameServer,
+                    Some(&mut reached),
+                );
             }
             if let Some(at_us) = reached {
                 self.tracking.reached(c, self.clients.state[c as usize].group, at_us);

@@ -149,7 +149,12 @@ fn bad_input_fails_in_plain_words_and_writes_nothing() {
         ),
         (
             &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json", "--health-checks", checks],
-            &["missing-check.json", "/ResourceRecordSets/0", "deadbeef-0000-4000-8000-000000000000", "not in the given files"],
+            &[
+                "missing-check.json",
+                "/ResourceRecordSets/0",
+                "deadbeef-0000-4000-8000-000000000000",
+                "not in the given files",
+            ],
         ),
         (
             &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json"],
@@ -173,7 +178,13 @@ fn bad_input_fails_in_plain_words_and_writes_nothing() {
             &["health-checks.json", "It looks like health checks: give it with --health-checks"],
         ),
         (
-            &["aws", "--record-sets", "tests/data/import/aws/record-sets.json", "--health-checks", "tests/data/import/aws/record-sets.json"],
+            &[
+                "aws",
+                "--record-sets",
+                "tests/data/import/aws/record-sets.json",
+                "--health-checks",
+                "tests/data/import/aws/record-sets.json",
+            ],
             &["record-sets.json", "list-health-checks", "It looks like record sets"],
         ),
         (&["aws", "--record-sets", "tests/data/import/nothing-here.json"], &["nothing-here.json", "no such file"]),
@@ -181,7 +192,8 @@ fn bad_input_fails_in_plain_words_and_writes_nothing() {
     for (args, fragments) in cases {
         let out = tempfile::tempdir().unwrap();
         let path = out.path().join("scenario.json");
-        let output = Command::cargo_bin("fosim").unwrap().arg("import").args(*args).arg("--out").arg(&path).output().unwrap();
+        let output =
+            Command::cargo_bin("fosim").unwrap().arg("import").args(*args).arg("--out").arg(&path).output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
         for fragment in *fragments {
@@ -242,7 +254,9 @@ fn apply_aws(export: &Path, record_sets: &mut Value, health_checks: &mut Value, 
             let sets = record_sets["ResourceRecordSets"].as_array_mut().unwrap();
             let old = sets
                 .iter_mut()
-                .find(|r| r["Name"] == new["Name"] && r["Type"] == new["Type"] && r["SetIdentifier"] == new["SetIdentifier"])
+                .find(|r| {
+                    r["Name"] == new["Name"] && r["Type"] == new["Type"] && r["SetIdentifier"] == new["SetIdentifier"]
+                })
                 .expect("UPSERTs replace an imported record");
             if new.get("HealthCheckId") != old.get("HealthCheckId") {
                 switched_from = old["HealthCheckId"].as_str().map(str::to_owned);
@@ -259,8 +273,10 @@ fn apply_aws(export: &Path, record_sets: &mut Value, health_checks: &mut Value, 
 fn an_exported_recommendation_applied_to_the_zone_imports_to_the_tuned_point() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (records_file, checks_file) =
-        ("tests/data/import/roundtrip/basic-failover-record-sets.json", "tests/data/import/roundtrip/basic-failover-health-check.json");
+    let (records_file, checks_file) = (
+        "tests/data/import/roundtrip/basic-failover-record-sets.json",
+        "tests/data/import/roundtrip/basic-failover-health-check.json",
+    );
     let import = |records: &Path, checks: &Path, out: &Path| {
         Command::cargo_bin("fosim")
             .unwrap()
@@ -295,7 +311,8 @@ fn an_exported_recommendation_applied_to_the_zone_imports_to_the_tuned_point() {
         .assert()
         .success();
     let out = d.join("out/app-tune");
-    let recommendation: Value = serde_json::from_slice(&std::fs::read(out.join("recommendation.json")).unwrap()).unwrap();
+    let recommendation: Value =
+        serde_json::from_slice(&std::fs::read(out.join("recommendation.json")).unwrap()).unwrap();
     let best = &recommendation["groups"][0]["best"];
     assert!(best["settings"].as_str().unwrap().contains("request_interval = 10s"), "{best}");
     let export = out.join("export");

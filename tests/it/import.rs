@@ -85,12 +85,12 @@ fn renamed(scenario: &Value, names: &[(&str, &str)]) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// A bundled scenario, written as AWS CLI output by hand, imports back to the same
+/// A bundled scenario, written by hand in a format's shape, imports back to the same
 /// records and checks: with the bundled file's names, population and faults grafted on,
 /// every figure of the run is the same.
-fn round_trip(bundled: &str, record_sets: &str, health_checks: &str, names: &[(&str, &str)]) {
+fn round_trip(bundled: &str, zone: import::Zone, names: &[(&str, &str)]) {
     let original: Value = serde_json::from_str(&std::fs::read_to_string(bundled).unwrap()).unwrap();
-    let (scenario, _) = imported(&aws(record_sets, &[health_checks]), "round-trip");
+    let (scenario, _) = imported(&zone, "round-trip");
     let mut back = renamed(&scenario, names);
     for field in ["name", "description", "seed", "duration", "resolvers", "clients"] {
         back[field] = original[field].clone();
@@ -113,25 +113,27 @@ fn round_trip(bundled: &str, record_sets: &str, health_checks: &str, names: &[(&
 }
 
 #[test]
-fn bundled_scenarios_written_as_aws_output_import_back_to_the_same_figures() {
+fn bundled_scenarios_written_in_each_format_import_back_to_the_same_figures() {
     round_trip(
         "scenarios/basic-failover.json",
-        "roundtrip/basic-failover-record-sets.json",
-        "roundtrip/basic-failover-health-check.json",
+        aws("roundtrip/basic-failover-record-sets.json", &["roundtrip/basic-failover-health-check.json"]),
         &[("192.0.2.1", "primary"), ("192.0.2.2", "secondary"), ("192.0.2.1 http", "hc-primary")],
     );
+    let endpoints = [("192.0.2.11", "web-1"), ("192.0.2.12", "web-2"), ("192.0.2.20", "standby")];
+    let mut names = endpoints.to_vec();
+    names.extend([("192.0.2.11 http", "web-1"), ("192.0.2.12 http", "web-2")]);
     round_trip(
         "scenarios/fail-open.json",
-        "roundtrip/fail-open-record-sets.json",
-        "roundtrip/fail-open-health-checks.json",
-        &[
-            ("192.0.2.11", "web-1"),
-            ("192.0.2.12", "web-2"),
-            ("192.0.2.20", "standby"),
-            ("192.0.2.11 http", "web-1"),
-            ("192.0.2.12 http", "web-2"),
-        ],
+        aws("roundtrip/fail-open-record-sets.json", &["roundtrip/fail-open-health-checks.json"]),
+        &names,
     );
+    let terraform = import::terraform::read(&Path::new(DATA).join("roundtrip/fail-open-terraform.json")).unwrap();
+    round_trip("scenarios/fail-open.json", terraform, &endpoints);
+    let cloudformation =
+        import::cloudformation::read(&Path::new(DATA).join("roundtrip/fail-open-cloudformation.json")).unwrap();
+    let mut names = endpoints.to_vec();
+    names.extend([("Web1", "web-1"), ("Web2", "web-2")]);
+    round_trip("scenarios/fail-open.json", cloudformation, &names);
 }
 
 /// Each bad file: the command's arguments and fragments its message must contain.
@@ -357,4 +359,25 @@ fn terraform_and_cloudformation_fixtures_import_to_scenarios_that_run() {
         let first = &run.episodes[0];
         assert!(first.detection_s.is_some() || first.clients_stranded == first.clients_active, "{file}: {first:?}");
     }
+}
+
+#[test]
+fn import_with_run_imports_and_runs_in_one_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::env::current_dir().unwrap().join(DATA);
+    let output = Command::cargo_bin("fosim")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["import", "aws", "--run", "--record-sets"])
+        .arg(data.join("roundtrip/basic-failover-record-sets.json"))
+        .arg("--health-checks")
+        .arg(data.join("roundtrip/basic-failover-health-check.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Episode 1 · outage on 192.0.2.1"), "{stdout}");
+    let name = "basic-failover-record-sets";
+    assert!(dir.path().join("out").join(format!("{name}.json")).is_file(), "the scenario is kept to edit");
+    assert!(dir.path().join("out").join(name).join("report.json").is_file());
 }

@@ -405,6 +405,15 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
         }
     }
     fosim::sweep::run::check_metrics(&sweep)?;
+    if matches!(args.export, Some(ExportFormat::Terraform))
+        && sweep.base_source.pointer("/origin/format").and_then(|f| f.as_str()).is_some_and(|f| f != "terraform")
+    {
+        bail!(
+            "{}: --export terraform needs a base scenario imported from Terraform (`fosim import terraform`); this one came from {}: use --export aws",
+            args.sweep.display(),
+            sweep.base_source["origin"]["format"].as_str().unwrap_or_default()
+        );
+    }
     if args.export.is_some() && sweep.base_source.get("origin").is_none_or(|o| !o.is_object()) {
         bail!(
             "{}: --export needs a base scenario made by `fosim import` (it keeps the ids of your health checks and records in \"origin\"); this one has none",

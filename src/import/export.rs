@@ -96,17 +96,21 @@ fn classify<'a>(origin: &Value, pointer: &'a str, value: &Value) -> Change<'a> {
             Some(ttl_s) => Change::Ttl { set, ttl_s },
             None => not("a TTL that is not a fixed duration"),
         },
-        ["dns", "records", set, _policy, member, field] => {
-            let api = match *field {
-                "weight" => "Weight",
-                "evaluate_target_health" => "EvaluateTargetHealth",
-                "health_check" => "HealthCheckId",
-                _ => return not("a record field fosim cannot export"),
-            };
-            Change::Record { set, member, field: api, value: value.clone() }
-        }
+        ["dns", "records", set, "simple", field] => classify_record(set, "record 1", field, value, pointer),
+        ["dns", "records", set, _policy, member, field] => classify_record(set, member, field, value, pointer),
         _ => not("not a Route 53 setting"),
     }
+}
+
+/// A record's field: weight, ETH or health check (a simple set's record is "record 1").
+fn classify_record<'a>(set: &'a str, member: &'a str, field: &str, value: &Value, pointer: &'a str) -> Change<'a> {
+    let api = match field {
+        "weight" => "Weight",
+        "evaluate_target_health" => "EvaluateTargetHealth",
+        "health_check" => "HealthCheckId",
+        _ => return Change::NotRoute53 { pointer, why: "a record field fosim cannot export".to_owned() },
+    };
+    Change::Record { set, member, field: api, value: value.clone() }
 }
 
 /// FNV-1a: a stable short hash for caller references.
@@ -247,6 +251,36 @@ fn aws(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
                     switch.push(json!({ "Action": "UPSERT", "ResourceRecordSet": r53 }));
                 }
             }
+        }
+        // Calculated checks that list the old check as a child list the new one instead.
+        for (parent, settings) in origin["health_checks"].as_object().into_iter().flatten() {
+            let children = settings["route53"]["ChildHealthChecks"].as_array();
+            let old_id = Value::from(check_id(origin, name));
+            if let Some(children) = children.filter(|c| c.contains(&old_id)) {
+                let children: Vec<Value> = children
+                    .iter()
+                    .map(|c| if *c == old_id { Value::from(placeholder.clone()) } else { c.clone() })
+                    .collect();
+                let file = format!("update-health-check-{}-children.json", slug(parent));
+                files.push((
+                    file.clone(),
+                    pretty(&json!({ "HealthCheckId": check_id(origin, parent), "ChildHealthChecks": children })),
+                ));
+                readme.push(format!(
+                    "- Calculated health check {parent}: after creating the new {name}, put its Id in place of \
+                     {placeholder} in {file} and apply it with `aws route53 update-health-check --cli-input-json file://{file}`."
+                ));
+            }
+        }
+        if switch.is_empty() {
+            readme.push(format!(
+                "- Health check {name}: Route 53 cannot change {} in place. Create a new check with \
+                 `aws route53 create-health-check --cli-input-json file://{file}`, then delete the old check ({}) \
+                 once nothing uses it.",
+                changed.join(" and "),
+                check_id(origin, name)
+            ));
+            continue;
         }
         let switch_file = format!("switch-records-to-new-{}.json", slug(name));
         readme.push(format!(

@@ -20,7 +20,7 @@ const CLIENTS: u64 = 1000;
 const REQUESTS_PER_S: f64 = 0.1;
 const RESOLVERS: u64 = 100;
 /// Outage k starts at `OUTAGE_FIRST_MIN + k · OUTAGE_EVERY_MIN` minutes and lasts
-/// `OUTAGE_MIN`; the run ends `OUTAGE_FIRST_MIN` after the last one's end.
+/// `OUTAGE_MIN`; the run ends `OUTAGE_EVERY_MIN − OUTAGE_MIN` after the last one's end.
 const OUTAGE_FIRST_MIN: u64 = 10;
 const OUTAGE_EVERY_MIN: u64 = 30;
 const OUTAGE_MIN: u64 = 10;
@@ -458,8 +458,13 @@ impl<'z> Builder<'z> {
             Some(target) => {
                 let target = target.clone();
                 self.add_endpoint(&target);
+                let why = if carried.is_empty() {
+                    "which no record answers".to_owned()
+                } else {
+                    format!("while the records it is attached to reach several endpoints ({})", carried.join(", "))
+                };
                 self.warnings.push(format!(
-                    "health check {name} probes {target}, which no record answers: it is an endpoint of its own, with no outage"
+                    "health check {name} probes {target}, {why}: it is an endpoint of its own, with no outage"
                 ));
                 target
             }
@@ -580,36 +585,58 @@ impl<'z> Builder<'z> {
         let metric_name = alarm.as_ref().and_then(|a| a.metric_name.clone());
         let lower = metric_name.as_deref().unwrap_or_default().to_ascii_lowercase();
         let latency = lower.contains("latency") || lower.contains("responsetime") || lower.contains("duration");
+        // ELB's TargetResponseTime is in seconds; API Gateway's Latency and Lambda's
+        // Duration are in milliseconds.
+        let in_seconds = lower.contains("responsetime");
+        let percent = lower.contains("percent") || alarm.as_ref().and_then(|a| a.threshold).is_some_and(|t| t > 1.0);
         let rate = lower.contains("rate") || lower.contains("percent");
         let healthy_hosts = lower.contains("healthyhostcount") && !lower.contains("unhealthy");
-        let (metric, threshold, comparison) = if latency {
-            let threshold = alarm.as_ref().and_then(|a| a.threshold).unwrap_or(1.0);
-            ("latency_average", threshold, alarm.as_ref().and_then(|a| a.comparison.clone()))
+        let statistic = alarm.as_ref().and_then(|a| a.statistic.clone()).unwrap_or_default().to_ascii_lowercase();
+        let threshold = alarm.as_ref().and_then(|a| a.threshold);
+        let comparison = alarm.as_ref().and_then(|a| a.comparison.clone());
+        let (metric, threshold, comparison, note) = if latency {
+            let metric = if statistic == "p99" { "latency_p99" } else { "latency_average" };
+            let threshold = threshold.map(|t| if in_seconds { t } else { t / 1000.0 }).unwrap_or(1.0);
+            let unit = if in_seconds {
+                "its threshold is in seconds"
+            } else {
+                "its threshold, in milliseconds, is read as seconds / 1000"
+            };
+            (metric, threshold, comparison, unit)
         } else if healthy_hosts {
-            ("error_rate", 1.0, Some("GreaterThanOrEqualToThreshold".to_owned()))
+            (
+                "error_rate",
+                1.0,
+                Some("GreaterThanOrEqualToThreshold".to_owned()),
+                "no healthy host is read as every request failing",
+            )
         } else if rate {
-            let threshold =
-                alarm.as_ref().and_then(|a| a.threshold).map_or(0.05, |t| if t > 1.0 { t / 100.0 } else { t });
-            ("error_rate", threshold, alarm.as_ref().and_then(|a| a.comparison.clone()))
+            let threshold = threshold.map_or(0.05, |t| if percent { t / 100.0 } else { t });
+            let unit = if percent {
+                "its threshold, in percent, is read as a share of requests"
+            } else {
+                "its threshold is read as a share of requests"
+            };
+            ("error_rate", threshold, comparison, unit)
         } else {
-            ("error_rate", 0.05, Some("GreaterThanOrEqualToThreshold".to_owned()))
+            (
+                "error_rate",
+                0.05,
+                Some("GreaterThanOrEqualToThreshold".to_owned()),
+                "fosim watches the share of failed requests instead, with threshold 0.05: edit it",
+            )
         };
         let what = match &metric_name {
             Some(m) => format!("the alarm's metric {m}"),
             None => "an alarm whose settings are not in these files".to_owned(),
         };
-        let note = if latency {
-            "its threshold is read as seconds"
-        } else if healthy_hosts {
-            "no healthy host is read as every request failing"
-        } else if rate {
-            "its threshold is read as a share of requests"
-        } else {
-            "fosim watches the share of failed requests instead, with threshold 0.05: edit it"
-        };
         self.warnings.push(format!(
             "health check {name} follows {what}: modelled as the {} of {endpoint}; {note}",
-            if metric == "error_rate" { "error rate" } else { "mean latency" }
+            match metric {
+                "error_rate" => "error rate",
+                "latency_p99" => "99th percentile latency",
+                _ => "mean latency",
+            }
         ));
         hc.insert("metric".into(), Value::from(metric));
         hc.insert("threshold".into(), Value::from(threshold));

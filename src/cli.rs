@@ -174,6 +174,15 @@ pub enum ExportFormat {
     Terraform,
 }
 
+impl From<ExportFormat> for fosim::import::export::Target {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Aws => Self::Aws,
+            ExportFormat::Terraform => Self::Terraform,
+        }
+    }
+}
+
 fn parse_shard(text: &str) -> Result<fosim::sweep::run::Shard, String> {
     fosim::sweep::run::Shard::parse(text)
 }
@@ -405,20 +414,22 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
         }
     }
     fosim::sweep::run::check_metrics(&sweep)?;
-    if matches!(args.export, Some(ExportFormat::Terraform))
-        && sweep.base_source.pointer("/origin/format").and_then(|f| f.as_str()).is_some_and(|f| f != "terraform")
-    {
-        bail!(
-            "{}: --export terraform needs a base scenario imported from Terraform (`fosim import terraform`); this one came from {}: use --export aws",
-            args.sweep.display(),
-            sweep.base_source["origin"]["format"].as_str().unwrap_or_default()
-        );
-    }
-    if args.export.is_some() && sweep.base_source.get("origin").is_none_or(|o| !o.is_object()) {
-        bail!(
-            "{}: --export needs a base scenario made by `fosim import` (it keeps the ids of your health checks and records in \"origin\"); this one has none",
-            args.sweep.display()
-        );
+    // Everything that would stop the export is checked before the sweep runs.
+    if let Some(format) = args.export {
+        if sweep.base_source.get("origin").is_none_or(|o| !o.is_object()) {
+            bail!(
+                "{}: --export needs a base scenario made by `fosim import` (it keeps the ids of your health checks and records in \"origin\"); this one has none",
+                args.sweep.display()
+            );
+        }
+        if sweep.objective.is_none() {
+            bail!(
+                "{}: --export needs an objective: use fosim tune, or a sweep file with an \"objective\" block",
+                args.sweep.display()
+            );
+        }
+        fosim::import::export::exportable(&sweep.base_source, format.into())
+            .map_err(|why| anyhow::anyhow!("{}: cannot export: {why}", args.sweep.display()))?;
     }
     let owned = (0..sweep.points.len()).filter(|&p| args.shard.is_none_or(|s| s.owns(p))).count();
     let with_base = usize::from(args.shard.is_none_or(|s| s.index == 1));
@@ -482,10 +493,7 @@ fn export(dir: &Path, results: &fosim::sweep::run::SweepResults, format: ExportF
     let Some(objective) = &results.objective else {
         bail!("--export needs an objective: use fosim tune, or a sweep file with an \"objective\" block");
     };
-    let target = match format {
-        ExportFormat::Aws => Target::Aws,
-        ExportFormat::Terraform => Target::Terraform,
-    };
+    let target = Target::from(format);
     let recommendation = fosim::sweep::tune::recommend(results, objective);
     let except = objective.for_each.as_ref().and_then(|p| results.parameters.iter().position(|q| &q.pointer == p));
     let root = dir.join("export");

@@ -128,9 +128,9 @@ fn pretty(value: &Value) -> Vec<u8> {
     bytes
 }
 
-/// The export files for `changes` to the imported scenario `base`; an error in plain words
-/// when the scenario was not imported or not from the right format.
-pub fn export(base: &Value, changes: &[(String, Value)], target: Target, label: &str) -> Result<Vec<File>, String> {
+/// Whether `base` can be exported as `target`: it must come from `fosim import`, and from
+/// Terraform for a Terraform snippet. Checked before a sweep runs, and again on export.
+pub fn exportable(base: &Value, target: Target) -> Result<&Value, String> {
     let origin = base.get("origin").filter(|o| o.is_object()).ok_or_else(|| {
         "the base scenario has no \"origin\": only a scenario made by `fosim import` can be exported".to_owned()
     })?;
@@ -140,6 +140,13 @@ pub fn export(base: &Value, changes: &[(String, Value)], target: Target, label: 
             "--export terraform needs a scenario imported from Terraform (`fosim import terraform`); this one came from {format}: use --export aws"
         ));
     }
+    Ok(origin)
+}
+
+/// The export files for `changes` to the imported scenario `base`; an error in plain words
+/// when the scenario was not imported or not from the right format.
+pub fn export(base: &Value, changes: &[(String, Value)], target: Target, label: &str) -> Result<Vec<File>, String> {
+    let origin = exportable(base, target)?;
     let classified: Vec<Change> = changes.iter().map(|(p, v)| classify(origin, p, v)).collect();
     match target {
         Target::Aws => Ok(aws(origin, &classified, label)),
@@ -346,108 +353,336 @@ fn terraform_attribute(field: &str) -> &'static str {
 
 fn hcl(value: &Value) -> String {
     match value {
-        Value::String(s) => format!("{s:?}"),
+        // JSON's escapes are HCL's; `${` and `%{` would start a template, so they are doubled.
+        Value::String(s) => {
+            serde_json::to_string(s).expect("strings serialise").replace("${", "$${").replace("%{", "%%{")
+        }
         Value::Array(items) => format!("[{}]", items.iter().map(hcl).collect::<Vec<_>>().join(", ")),
         other => other.to_string(),
     }
 }
 
-/// `module.dns.aws_route53_health_check.primary[0]` → `aws_route53_health_check`, `primary`.
-fn resource_of(address: &str) -> (String, String) {
-    let parts: Vec<&str> = address.split('.').collect();
-    let n = parts.len();
-    if n >= 2 {
-        let name = parts[n - 1].split('[').next().unwrap_or(parts[n - 1]);
-        (parts[n - 2].to_owned(), name.to_owned())
-    } else {
-        ("resource".to_owned(), address.to_owned())
+/// A Terraform resource instance address, split:
+/// `module.dns["eu"].aws_route53_record.www["app.example.com"]` → module `module.dns["eu"]`,
+/// type `aws_route53_record`, name `www`, instance key `["app.example.com"]`. Dots inside an
+/// index (a `for_each` key) do not split. `None` for anything else (a data source, an id).
+#[derive(Debug, PartialEq, Eq)]
+struct Address<'a> {
+    module: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    key: &'a str,
+}
+
+fn parse_address(address: &str) -> Option<Address<'_>> {
+    let mut steps = Vec::new();
+    let (mut start, mut depth, mut quoted, mut escaped) = (0, 0usize, false, false);
+    for (i, c) in address.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' => depth += 1,
+            ']' => depth = depth.checked_sub(1)?,
+            '.' if depth == 0 => {
+                steps.push((start, i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted || depth != 0 {
+        return None;
+    }
+    steps.push((start, address.len()));
+    let step = |k: usize| &address[steps[k].0..steps[k].1];
+    let mut k = 0;
+    while k + 2 < steps.len() && step(k) == "module" {
+        k += 2;
+    }
+    if steps.len() - k != 2 {
+        return None;
+    }
+    let module = if k == 0 { "" } else { &address[..steps[k].0 - 1] };
+    let (kind, last) = (step(k), step(k + 1));
+    let (name, key) = last.split_at(last.find('[').unwrap_or(last.len()));
+    let identifier = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    (identifier(kind) && identifier(name)).then_some(Address { module, kind, name, key })
+}
+
+/// One line of a resource block: an attribute (aligned as `terraform fmt` does) or a nested
+/// block, already indented.
+#[derive(Clone, PartialEq)]
+enum Line {
+    Attr(&'static str, String),
+    Block(String),
+}
+
+fn render(lines: &[Line]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if let Line::Block(text) = &lines[i] {
+            out.push_str(text);
+            out.push('\n');
+            i += 1;
+            continue;
+        }
+        let run: Vec<(&str, &String)> = lines[i..]
+            .iter()
+            .map_while(|l| match l {
+                Line::Attr(n, v) => Some((*n, v)),
+                Line::Block(_) => None,
+            })
+            .collect();
+        let width = run.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (name, value) in &run {
+            out.push_str(&format!("  {name:<width$} = {value}\n"));
+        }
+        i += run.len();
+    }
+    out
+}
+
+/// The address of health check `name` in the Terraform state (its id when it had none).
+fn check_address<'a>(origin: &'a Value, name: &'a str) -> &'a str {
+    let check = &origin["health_checks"][name];
+    check["source_id"].as_str().or(check["id"].as_str()).unwrap_or(name)
+}
+
+/// `health_check_id` of the record at `record` set to health check `check`: a reference
+/// when both are in the same module, else the check's id (with a note: pass it through the
+/// module's outputs).
+fn health_check_id(origin: &Value, record: &str, check: &str, notes: &mut Vec<String>) -> String {
+    let address = check_address(origin, check);
+    let id = origin["health_checks"][check]["id"].as_str();
+    match (parse_address(record), parse_address(address)) {
+        (Some(r), Some(c)) if r.module == c.module => format!("{}.{}{}.id", c.kind, c.name, c.key),
+        (_, target) => {
+            notes.push(format!(
+                "- {record}: its health check {address} is in another module; changes.tf gives its id, \
+                 better passed through that module's outputs"
+            ));
+            match (id, target) {
+                (Some(id), _) => hcl(&Value::from(id)),
+                (None, Some(c)) => format!("{}.{}{}.id", c.kind, c.name, c.key),
+                (None, None) => hcl(&Value::from(address)),
+            }
+        }
     }
 }
 
 fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
-    let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
-    let mut add = |address: String, line: String| match blocks.iter_mut().find(|(a, _)| *a == address) {
-        Some((_, lines)) => {
-            if !lines.contains(&line) {
-                lines.push(line);
+    const CHECK: &str = "aws_route53_health_check";
+    const RECORD: &str = "aws_route53_record";
+    // The changed lines of each resource instance, by address, in the order of the changes.
+    let mut instances: Vec<(String, &'static str, Vec<Line>)> = Vec::new();
+    let mut add =
+        |address: &str, kind: &'static str, line: Line| match instances.iter_mut().find(|(a, _, _)| a == address) {
+            Some((_, _, lines)) => {
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
             }
-        }
-        None => blocks.push((address, vec![line])),
-    };
+            None => instances.push((address.to_owned(), kind, vec![line])),
+        };
     let mut notes = Vec::new();
     for change in changes {
         match change {
             Change::Check { name, field, value, immutable } => {
                 let name = unescape(name);
-                let check = &origin["health_checks"][&name];
-                let address = check["source_id"].as_str().or(check["id"].as_str()).unwrap_or(&name).to_owned();
-                let value =
-                    if *field == "Type" { Value::from(value.as_str().unwrap_or_default()) } else { value.clone() };
-                add(address.clone(), format!("  {} = {}", terraform_attribute(field), hcl(&value)));
+                let address = check_address(origin, &name);
+                let attribute = terraform_attribute(field);
+                add(address, CHECK, Line::Attr(attribute, hcl(value)));
                 if *immutable {
                     notes.push(format!(
-                        "- {address}: {} cannot change in place; Terraform replaces the health check, and records \
-                         that reference its id follow",
-                        terraform_attribute(field)
+                        "- {address}: {attribute} cannot change in place: Terraform replaces the health check \
+                         (destroy and create, with a new id). Records and calculated checks that refer to it as \
+                         `{CHECK}.….id` follow in the same apply; any that hold its id as a literal must be \
+                         updated by hand."
                     ));
                 }
             }
             Change::Ttl { set, ttl_s } => {
-                for (_, record) in members(origin, &unescape(set)) {
-                    if record["route53"].get("TTL").is_some()
-                        && let Some(address) = record["source_id"].as_str()
-                    {
-                        add(address.to_owned(), format!("  ttl = {ttl_s}"));
+                let set = unescape(set);
+                let mut any = false;
+                for (member, record) in members(origin, &set) {
+                    if record["route53"].get("TTL").is_none() {
+                        continue;
                     }
+                    any = true;
+                    match record["source_id"].as_str() {
+                        Some(address) => add(address, RECORD, Line::Attr("ttl", ttl_s.to_string())),
+                        None => notes
+                            .push(format!("- {set} {member}: ttl = {ttl_s}: no Terraform address was imported for it")),
+                    }
+                }
+                if !any {
+                    notes.push(format!(
+                        "- {set}: ttl = {ttl_s} is not exported: its records are aliases, which answer with their target's TTL"
+                    ));
                 }
             }
             Change::Record { set, member, field, value } => {
                 let record = &origin["records"][unescape(set)][unescape(member)];
                 let Some(address) = record["source_id"].as_str() else { continue };
                 let line = match *field {
-                    "Weight" => format!("  weighted_routing_policy {{\n    weight = {}\n  }}", hcl(value)),
-                    "EvaluateTargetHealth" => format!(
-                        "  alias {{\n    name                   = {:?}\n    zone_id                = {:?}\n    evaluate_target_health = {}\n  }}",
-                        record["route53"]["AliasTarget"]["DNSName"].as_str().unwrap_or_default().trim_end_matches('.'),
-                        record["route53"]["AliasTarget"]["HostedZoneId"].as_str().unwrap_or_default(),
+                    "Weight" => Line::Block(format!("  weighted_routing_policy {{\n    weight = {}\n  }}", hcl(value))),
+                    "EvaluateTargetHealth" => Line::Block(format!(
+                        "  alias {{\n    name                   = {}\n    zone_id                = {}\n    evaluate_target_health = {}\n  }}",
+                        hcl(&Value::from(
+                            record["route53"]["AliasTarget"]["DNSName"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .trim_end_matches('.')
+                        )),
+                        hcl(&record["route53"]["AliasTarget"]["HostedZoneId"]),
                         hcl(value)
+                    )),
+                    _ => Line::Attr(
+                        "health_check_id",
+                        health_check_id(origin, address, value.as_str().unwrap_or_default(), &mut notes),
                     ),
-                    _ => {
-                        let check = value.as_str().unwrap_or_default();
-                        let target = origin["health_checks"][check]["source_id"]
-                            .as_str()
-                            .or(origin["health_checks"][check]["id"].as_str())
-                            .unwrap_or(check);
-                        if target.contains("aws_route53_health_check.") {
-                            format!(
-                                "  health_check_id = {}.id",
-                                target
-                                    .rsplit_once("aws_route53_health_check.")
-                                    .map_or(target.to_owned(), |(_, n)| format!("aws_route53_health_check.{n}"))
-                            )
-                        } else {
-                            format!("  health_check_id = {target:?}")
-                        }
-                    }
                 };
-                add(address.to_owned(), line);
+                add(address, RECORD, line);
             }
             Change::NotRoute53 { .. } => {}
         }
     }
-    let mut text = format!(
-        "# fosim: {label}\n# The changed attributes of each resource, by address: merge them into your configuration,\n# then `terraform plan`.\n"
-    );
-    for (address, lines) in &blocks {
-        let (kind, name) = resource_of(address);
-        text.push_str(&format!("\n# {address}\nresource \"{kind}\" \"{name}\" {{\n{}\n}}\n", lines.join("\n")));
+    // One block per resource of the configuration: instances of one `count` / `for_each`
+    // resource with the same changes share it, each named in the comment above it.
+    struct Block<'a> {
+        resource: (String, String, String),
+        lines: &'a [Line],
+        addresses: Vec<&'a str>,
     }
-    let mut readme =
-        vec![format!("# Applying {label} with Terraform\n"), "Merge changes.tf into your configuration.".to_owned()];
-    readme.extend(notes);
+    let mut blocks: Vec<Block> = Vec::new();
+    for (address, kind, lines) in &instances {
+        let resource = match parse_address(address) {
+            Some(a) => (a.module.to_owned(), a.kind.to_owned(), a.name.to_owned()),
+            None => (String::new(), (*kind).to_owned(), slug(address).replace(['.', '-'], "_")),
+        };
+        match blocks.iter_mut().find(|b| b.resource == resource && b.lines == lines.as_slice()) {
+            Some(block) => block.addresses.push(address),
+            None => blocks.push(Block { resource, lines, addresses: vec![address] }),
+        }
+    }
+    let mut text = format!(
+        "# fosim: {label}\n# The changed attributes of each resource, headed by its address: merge them into the\n\
+         # resource blocks of your configuration (a module's resources into that module's source),\n\
+         # then `terraform plan`.\n"
+    );
+    for (i, block) in blocks.iter().enumerate() {
+        let (_, kind, name) = &block.resource;
+        text.push('\n');
+        for address in &block.addresses {
+            text.push_str(&format!("# {address}\n"));
+        }
+        text.push_str(&format!(
+            "resource {} {} {{\n{}}}\n",
+            hcl(&Value::from(kind.as_str())),
+            hcl(&Value::from(name.as_str())),
+            render(block.lines)
+        ));
+        // Once per resource whose instances changed differently.
+        if blocks[..i].iter().filter(|b| b.resource == block.resource).count() == 1 {
+            let all: Vec<&str> = blocks
+                .iter()
+                .filter(|b| b.resource == block.resource)
+                .flat_map(|b| b.addresses.iter().copied())
+                .collect();
+            notes.push(format!(
+                "- {}: instances of one `count` / `for_each` resource with different changes: set each \
+                 instance's value in the one block, e.g. with a lookup on `count.index` or `each.key`",
+                all.join(", ")
+            ));
+        }
+    }
+    let mut readme = vec![
+        format!("# Applying {label} with Terraform\n"),
+        "Merge changes.tf into your configuration: each block holds only the changed attributes of the \
+         resource named in the comment above it (its address in `terraform show -json`; a `module.…` \
+         prefix says which module's source holds it). Then `terraform plan` and `terraform apply`."
+            .to_owned(),
+    ];
+    if !notes.is_empty() {
+        readme.push(String::new());
+        readme.extend(notes);
+    }
     not_exported(&mut readme, changes);
     vec![
         ("changes.tf".to_owned(), text.into_bytes()),
         ("README.md".to_owned(), (readme.join("\n") + "\n").into_bytes()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Address, Target, export, parse_address};
+    use serde_json::{Value, json};
+
+    #[test]
+    fn terraform_instances_share_a_block_only_with_the_same_changes() {
+        let record = |address: &str, weight: u64| json!({ "source_id": address, "route53": { "Name": "api.example.com.", "Type": "A", "Weight": weight, "TTL": 30 } });
+        let base = json!({ "origin": {
+            "format": "terraform",
+            "health_checks": { "hc": { "id": "hc-id", "source_id": "module.checks.aws_route53_health_check.hc[\"a.b\"]" } },
+            "records": { "api.example.com": {
+                "blue": record("module.dns.aws_route53_record.api[\"blue.x\"]", 90),
+                "green": record("module.dns.aws_route53_record.api[\"green.x\"]", 10)
+            } }
+        } });
+        let changes: Vec<(String, Value)> = vec![
+            ("/dns/records/api.example.com/weighted/blue/weight".into(), json!(50)),
+            ("/dns/records/api.example.com/weighted/green/weight".into(), json!(60)),
+            ("/dns/records/api.example.com/weighted/green/health_check".into(), json!("hc")),
+        ];
+        let files = export(&base, &changes, Target::Terraform, "t").unwrap();
+        let text = |name: &str| String::from_utf8(files.iter().find(|f| f.0 == name).unwrap().1.clone()).unwrap();
+        let (tf, readme) = (text("changes.tf"), text("README.md"));
+        assert!(
+            tf.contains(
+                "# module.dns.aws_route53_record.api[\"blue.x\"]\nresource \"aws_route53_record\" \"api\" {\n  \
+             weighted_routing_policy {\n    weight = 50\n  }\n}\n"
+            ),
+            "{tf}"
+        );
+        // The check is in another module: its id, not a reference that would not resolve.
+        assert!(
+            tf.contains(
+                "# module.dns.aws_route53_record.api[\"green.x\"]\nresource \"aws_route53_record\" \"api\" {\n  \
+             weighted_routing_policy {\n    weight = 60\n  }\n  health_check_id = \"hc-id\"\n}\n"
+            ),
+            "{tf}"
+        );
+        assert!(readme.contains("is in another module"), "{readme}");
+        assert_eq!(readme.matches("instances of one `count` / `for_each` resource with different changes").count(), 1);
+    }
+
+    #[test]
+    fn addresses_split_into_module_type_name_and_key() {
+        let a = |module, kind, name, key| Some(Address { module, kind, name, key });
+        assert_eq!(parse_address("aws_route53_health_check.primary"), a("", "aws_route53_health_check", "primary", ""));
+        assert_eq!(
+            parse_address("module.dns.module.checks.aws_route53_health_check.zone[0]"),
+            a("module.dns.module.checks", "aws_route53_health_check", "zone", "[0]")
+        );
+        assert_eq!(
+            parse_address(r#"module.dns["eu.x"].aws_route53_record.www["app.example.com"]"#),
+            a(r#"module.dns["eu.x"]"#, "aws_route53_record", "www", r#"["app.example.com"]"#)
+        );
+        assert_eq!(parse_address("data.aws_route53_zone.main"), None);
+        assert_eq!(parse_address("5d6e7f80-91a2-4b3c-8d4e-5f60718293a4"), None);
+        assert_eq!(parse_address(r#"aws_route53_record.www["a"#), None);
+    }
 }

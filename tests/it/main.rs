@@ -7,6 +7,7 @@ mod cli;
 mod closed_forms;
 mod determinism;
 mod equivalence;
+mod export;
 mod import;
 mod import_cloudformation;
 mod import_terraform;

@@ -232,7 +232,7 @@ impl<O: Observer> World<'_, O> {
             Kind::Exact => {}
             Kind::Wake => {
                 let (class, horizon_us, destination) = self.wake_state(ci, from_us);
-                self.batches(c, from_us, to_us.min(horizon_us), destination, 1.0, class, Queries::None);
+                self.batches(c, from_us, to_us.min(horizon_us), destination, 1.0, class, Queries::None, None);
             }
             Kind::ResolverPool => {
                 let slot = self.resolvers.slot(
@@ -248,6 +248,7 @@ impl<O: Observer> World<'_, O> {
                     1.0,
                     Class::Nothing,
                     Queries::Resolver,
+                    None,
                 );
             }
             Kind::Forwarded => self.account_forwarded(c, from_us, to_us),
@@ -260,26 +261,12 @@ impl<O: Observer> World<'_, O> {
     /// A batch no open episode follows only adds to group totals, so its count is not drawn
     /// here: its expectation is, and the sum is drawn once at the end (a sum of Poisson
     /// counts is one).
+    /// With `held`, a first request to a healthy endpoint is not marked as reached but its
+    /// instant kept (the earliest) in `held`, so that batches to the other endpoints of the
+    /// same span still draw their first request and the client's failover time is the
+    /// earliest over all of them.
     #[allow(clippy::too_many_arguments)]
     fn batches(
-        &mut self,
-        c: u32,
-        from_us: SimTime,
-        to_us: SimTime,
-        destination: u32,
-        share: f64,
-        class: Class,
-        queries: Queries,
-    ) {
-        self.batches_reaching(c, from_us, to_us, destination, share, class, queries, None);
-    }
-
-    /// As `batches`; with `held`, a first request to a healthy endpoint is not marked as
-    /// reached but its instant kept (the earliest) in `held`, so that batches to the other
-    /// endpoints of the same span still draw their first request and the client's failover
-    /// time is the earliest over all of them.
-    #[allow(clippy::too_many_arguments)]
-    fn batches_reaching(
         &mut self,
         c: u32,
         from_us: SimTime,
@@ -370,16 +357,7 @@ impl<O: Observer> World<'_, O> {
             let b = spans.get(k + 1).map_or(to_us, |(t, _)| *t);
             let mut reached = None;
             for (&endpoint, &share) in endpoints.iter().zip(shares) {
-                self.batches_reaching(
-                    c,
-                    a,
-                    b,
-                    endpoint,
-                    share,
-                    Class::Nothing,
-                    Queries::NameServer,
-                    Some(&mut reached),
-                );
+                self.batches(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer, Some(&mut reached));
             }
             if let Some(at_us) = reached {
                 self.tracking.reached(c, self.clients.state[c as usize].group, at_us);
@@ -404,7 +382,7 @@ impl<O: Observer> World<'_, O> {
         for &c in &members {
             let from_us = self.clients.state[c as usize].since_us;
             let to_us = refreshed.refreshable_from_before.min(now_us);
-            self.batches(c, from_us, to_us, refreshed.answer_before, 1.0, Class::Nothing, Queries::Resolver);
+            self.batches(c, from_us, to_us, refreshed.answer_before, 1.0, Class::Nothing, Queries::Resolver, None);
             self.clients.state[c as usize].since_us = now_us;
         }
         self.pools.members[slot] = members;

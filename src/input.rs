@@ -101,6 +101,11 @@ pub fn load<T: DeserializeOwned>(path: &Path, kind: Kind) -> Result<(T, serde_js
 
 /// Parses JSON text into `T`; `path` only names the file in errors.
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<(T, serde_json::Value), InputError> {
+    // Editors on Windows may start a file with a byte-order mark; it is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(InputError::invalid(path, "", "the file is empty; expected a JSON object"));
+    }
     let source: serde_json::Value = serde_json::from_str(text).map_err(|e| InputError::Syntax {
         file: path.to_owned(),
         line: e.line(),
@@ -179,15 +184,49 @@ pub fn explain_serde_message(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))
         && let Some((found, expected)) = rest.rsplit_once(", expected ")
     {
-        return format!("expected {}, found {}", plain_type(expected), found.replace('`', "\""));
+        return format!("expected {}, found {}", plain_type(expected), plain_found(found));
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ")
+        && let Some((n, expected)) = rest.split_once(", expected ")
+    {
+        let expected = plain_type(expected);
+        return if expected == "an object" {
+            format!("expected an object (fields by name), found a list of {n} item{}", if n == "1" { "" } else { "s" })
+        } else {
+            format!("expected {expected}, found {n} items")
+        };
     }
     message.replace('`', "\"")
+}
+
+/// serde's name for what it found, in plain words: "string \"x\"" → "the text \"x\"".
+fn plain_found(found: &str) -> String {
+    let found = found.replace('`', "\"");
+    let value = |prefix: &str| found.strip_prefix(prefix).map(|v| v.trim_matches('"').to_owned());
+    if let Some(text) = value("string ") {
+        format!("the text \"{text}\"")
+    } else if let Some(n) = value("integer ").or_else(|| value("floating point ")) {
+        format!("the number {n}")
+    } else if let Some(b) = value("boolean ") {
+        b
+    } else {
+        match found.as_str() {
+            "sequence" => "a list".into(),
+            "map" => "an object".into(),
+            "unit value" => "null".into(),
+            other => other.to_owned(),
+        }
+    }
 }
 
 /// Rust type names in serde messages, in words.
 fn plain_type(expected: &str) -> String {
     match expected {
-        "i64" | "u64" | "i32" | "u32" | "usize" => "an integer".into(),
+        "i64" | "i32" => "an integer".into(),
+        "u64" | "u32" | "u16" | "u8" | "usize" => "a whole number, 0 or more".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "an object".into(),
+        other if other.starts_with("struct ") || other.starts_with("a map") => "an object".into(),
         "f64" | "f32" => "a number".into(),
         "a boolean" | "bool" => "true or false".into(),
         other => other.replace('`', "\""),
@@ -262,12 +301,21 @@ mod tests {
     fn rewrites_serde_type_errors() {
         assert_eq!(
             explain_serde_message("invalid type: string \"three\", expected i64"),
-            "expected an integer, found string \"three\""
+            "expected an integer, found the text \"three\""
         );
         assert_eq!(
             explain_serde_message("invalid type: floating point `1.5`, expected i64"),
-            "expected an integer, found floating point \"1.5\""
+            "expected an integer, found the number 1.5"
         );
+        assert_eq!(
+            explain_serde_message("invalid value: integer `-1`, expected u64"),
+            "expected a whole number, 0 or more, found the number -1"
+        );
+        assert_eq!(
+            explain_serde_message("invalid length 1, expected struct Scenario with 13 elements"),
+            "expected an object (fields by name), found a list of 1 item"
+        );
+        assert_eq!(explain_serde_message("invalid type: sequence, expected a map"), "expected an object, found a list");
     }
 
     #[test]

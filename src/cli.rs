@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the glue that runs each command. The only place
 //! that writes files or touches stdout, the terminal, the environment and the wall clock;
-//! files are read through `fosim::input`.
+//! files are read through `fosim::input`. Also the panic hook, which turns a bug into a
+//! report the user can send.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -11,7 +12,92 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+/// What a bug report needs besides the command line: the input file being worked on and
+/// the run's seed, as far as the command knows them yet.
+///
+/// There is no global state for it: the panic hook owns its copy, and the CLI installs a new
+/// hook (`install_panic_hook`) whenever it learns more — the file before reading it, the
+/// seed once the scenario is loaded (with `--seed` applied). The hook is process-wide, so a
+/// panic on any thread (replications run on rayon's workers) sees the latest one.
+#[derive(Clone, Default)]
+pub struct Repro {
+    /// The file, and what it is ("scenario", "sweep file", "run directory", …).
+    pub file: Option<(&'static str, PathBuf)>,
+    /// The run's seed; replications derive theirs from it.
+    pub seed: Option<u64>,
+}
+
+impl Repro {
+    fn file(what: &'static str, path: &Path) -> Self {
+        Repro { file: Some((what, path.to_owned())), seed: None }
+    }
+}
+
+/// Environment variable that makes `fosim run` panic on purpose once its scenario is
+/// loaded (just before simulating), so that tests can see the panic hook's report. Not for
+/// users; it has no other effect.
+const TEST_PANIC: &str = "FOSIM_TEST_PANIC";
+
+/// Replaces the panic hook with one that says, in plain words, that fosim has a bug, and
+/// prints what is needed to reproduce it: fosim's version, the command line, the file and
+/// seed from `repro`, the panic's message and location. Rust then unwinds and exits with
+/// status 101 as usual. Only the first panic gets the full report (several replications may
+/// hit the same bug at once); `RUST_BACKTRACE=1` adds a backtrace.
+pub fn install_panic_hook(repro: Repro) {
+    let command = std::env::args_os().map(|a| shell_word(&a.to_string_lossy())).collect::<Vec<_>>().join(" ");
+    let reported = AtomicBool::new(false);
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let location = info.location().map_or_else(|| "unknown".to_owned(), |l| l.to_string());
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        if reported.swap(true, Ordering::SeqCst) {
+            eprintln!("fosim: another panic (thread {thread}): {message} at {location}");
+            return;
+        }
+        let mut text = String::from("\nfosim crashed. This is a bug in fosim, not a problem with your input.\n\n");
+        text += &format!("  fosim version: {}\n", env!("CARGO_PKG_VERSION"));
+        text += &format!("  command:       {command}\n");
+        if let Some((what, path)) = &repro.file {
+            text += &format!("  {:<15}{}\n", format!("{what}:"), path.display());
+        }
+        if let Some(seed) = repro.seed {
+            text += &format!("  seed:          {seed}\n");
+        }
+        text += &format!("  panic:         {message}\n");
+        text += &format!("  at:            {location} (thread {thread})\n");
+        let backtrace = std::backtrace::Backtrace::capture();
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            text += &format!("\nbacktrace:\n{backtrace}\n");
+        }
+        text += "\nPlease report it to fosim's maintainers (an issue in fosim's repository) with this message";
+        text += &match &repro.file {
+            Some((what, path)) => format!(
+                "\nand the {what} {} attached: fosim is deterministic, so the same command on the\nsame file{} reproduces the bug.\n",
+                path.display(),
+                if repro.seed.is_some() { " and seed" } else { "" }
+            ),
+            None => ".\n".to_owned(),
+        };
+        eprint!("{text}");
+    }));
+}
+
+/// A command-line word as a POSIX shell reads it back: quoted when it has to be.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +156,13 @@ pub enum Command {
         exact_requests: bool,
         #[arg(long, default_value_t = 1.0)]
         rate_scale: f64,
+        /// Time all of `fosim run` in memory instead of the replications alone: loading,
+        /// simulating with the trace, the summary, the text, JSON and CSV renderers, and
+        /// (without --no-plots) the plots and report.html.
+        #[arg(long)]
+        pipeline: bool,
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Make a scenario from a real zone: AWS CLI output, `terraform show -json` or a
     /// CloudFormation template.
@@ -198,6 +291,14 @@ pub struct BenchArgs {
     /// Skip the extra measurements (doubled request rate; runs on 1 vs all threads).
     #[arg(long)]
     pub quick: bool,
+    /// Instead, measure how all of `fosim run` grows with the number of client groups
+    /// (one client each): for each count (default 1250,2500,5000,10000,20000), the time of
+    /// each stage, and the log-log slope of time against groups (1: linear).
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub groups: Option<Vec<usize>>,
+    /// With --groups: leave out the plots and report.html.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -219,7 +320,10 @@ pub fn main(cli: Cli) -> Result<()> {
         }
         Command::Merge { dir } => merge(&dir),
         Command::Bench(args) => bench(&args),
-        Command::BenchOne { scenario, runs, exact_requests, rate_scale } => {
+        Command::BenchOne { scenario, runs, exact_requests, rate_scale, pipeline: true, no_plots } => {
+            bench_pipeline(&scenario, runs, exact_requests, rate_scale, no_plots)
+        }
+        Command::BenchOne { scenario, runs, exact_requests, rate_scale, pipeline: false, .. } => {
             bench_one(&scenario, runs, exact_requests, rate_scale)
         }
         Command::Schema => {
@@ -242,6 +346,12 @@ fn load(path: &Path, seed: Option<u64>, exact_requests: bool) -> Result<(Config,
 
 fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
     use fosim::import;
+    let input = match &source {
+        ImportSource::Aws { record_sets, .. } => Repro::file("record sets file", record_sets),
+        ImportSource::Terraform { file } => Repro::file("Terraform file", file),
+        ImportSource::Cloudformation { file } => Repro::file("CloudFormation template", file),
+    };
+    install_panic_hook(input);
     let zone = match &source {
         ImportSource::Aws { record_sets, health_checks, zone } => {
             import::aws::read(record_sets, health_checks, zone.as_deref())?
@@ -301,7 +411,12 @@ fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
+    install_panic_hook(Repro::file("scenario", &args.scenario));
     let (config, source) = load(&args.scenario, args.seed, args.exact_requests)?;
+    install_panic_hook(Repro { seed: Some(config.seed), ..Repro::file("scenario", &args.scenario) });
+    if std::env::var_os(TEST_PANIC).is_some() {
+        panic!("{TEST_PANIC} is set: a deliberate panic, to test the panic hook");
+    }
     let started = Instant::now();
     let bar = ProgressBar::new(1000 * u64::from(args.runs));
     bar.set_style(
@@ -396,7 +511,9 @@ fn objective_override(
 
 /// `fosim sweep` and `fosim tune`. `tune` is `Some(objective override)`.
 fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Result<()> {
+    install_panic_hook(Repro::file("sweep file", &args.sweep));
     let mut sweep = fosim::sweep::load(&args.sweep)?;
+    install_panic_hook(Repro { seed: Some(sweep.base.seed), ..Repro::file("sweep file", &args.sweep) });
     // Points run in parallel: each may use its share of the memory.
     let share = memory_available_bytes() / rayon::current_num_threads().max(1) as u64;
     for config in std::iter::once(&sweep.base).chain(&sweep.configs) {
@@ -557,6 +674,7 @@ fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result
 }
 
 fn merge(dir: &Path) -> Result<()> {
+    install_panic_hook(Repro::file("sweep directory", dir));
     let shards_dir = dir.join("shards");
     let mut shards = Vec::new();
     let entries = std::fs::read_dir(&shards_dir).with_context(|| format!("cannot read {}", shards_dir.display()))?;
@@ -580,7 +698,9 @@ fn merge(dir: &Path) -> Result<()> {
 
 /// One measurement, printed as a JSON line for `bench` to read.
 fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> Result<()> {
+    install_panic_hook(Repro::file("scenario", path));
     let (mut config, _) = load(path, None, exact_requests)?;
+    install_panic_hook(Repro { seed: Some(config.seed), ..Repro::file("scenario", path) });
     for g in &mut config.groups {
         g.requests_per_s *= rate_scale;
     }
@@ -603,6 +723,50 @@ fn bench_one(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64) -> R
         "events": outputs.iter().map(|o| o.result.totals.events).sum::<u64>(),
         "requests": outputs.iter().map(|o| o.result.totals.requests).sum::<u64>(),
         "pending_peak": outputs.iter().map(|o| o.pending_peak).max().unwrap_or(0),
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+/// One measurement of all of `fosim run` but the writing of files, stage by stage, printed
+/// as a JSON line for `bench --groups` to read.
+fn bench_pipeline(path: &Path, runs: u32, exact_requests: bool, rate_scale: f64, no_plots: bool) -> Result<()> {
+    install_panic_hook(Repro::file("scenario", path));
+    let started = Instant::now();
+    let (mut config, source) = load(path, None, exact_requests)?;
+    for g in &mut config.groups {
+        g.requests_per_s *= rate_scale;
+    }
+    let load_s = started.elapsed().as_secs_f64();
+    let stage = Instant::now();
+    let report = fosim::simulate::simulate(&config, &source, runs, exact_requests, &|_, _| {})?;
+    let simulate_s = stage.elapsed().as_secs_f64();
+    let stage = Instant::now();
+    let mut bytes = report::text::render(&report).len() + report::json(&report).len();
+    if let Some(trace) = &report.trace {
+        bytes += report::csv::timeline(&report, trace).len()
+            + report::csv::clients(&report, trace).len()
+            + report::csv::checkers(trace).len();
+    }
+    let report_s = stage.elapsed().as_secs_f64();
+    let stage = Instant::now();
+    if !no_plots {
+        bytes += fosim::plot::files(&report)?.iter().map(|(_, b)| b.len()).sum::<usize>();
+    }
+    let plot_s = stage.elapsed().as_secs_f64();
+    let line = serde_json::json!({
+        "name": config.name,
+        "runs": runs,
+        "groups": config.groups.len(),
+        "wall_s": started.elapsed().as_secs_f64(),
+        "load_s": load_s,
+        "simulate_s": simulate_s,
+        "report_s": report_s,
+        "plot_s": plot_s,
+        "output_bytes": bytes,
+        "events": report.run_results.iter().map(|r| r.totals.events).sum::<u64>(),
+        "requests": report.run_results.iter().map(|r| r.totals.requests).sum::<u64>(),
         "peak_rss_bytes": peak_rss_bytes(),
     });
     println!("{line}");
@@ -638,6 +802,10 @@ fn measure(args: &[String], threads: Option<usize>) -> Result<serde_json::Value>
 }
 
 fn bench(args: &BenchArgs) -> Result<()> {
+    if let Some(groups) = &args.groups {
+        let groups = if groups.is_empty() { fosim::bench::GROUP_COUNTS.to_vec() } else { groups.clone() };
+        return bench_groups(&groups, args.no_plots);
+    }
     let scenarios = if args.scenarios.is_empty() {
         vec![PathBuf::from("scenarios/bench/small.json"), PathBuf::from("scenarios/bench/large.json")]
     } else {
@@ -674,6 +842,60 @@ fn bench(args: &BenchArgs) -> Result<()> {
     if let Some(small) = scenarios.iter().find(|p| p.to_string_lossy().contains("small")) {
         bench_threads(small, &mode)?;
     }
+    Ok(())
+}
+
+/// `fosim bench --groups`: all of `fosim run` (files aside) on the scenario of
+/// `fosim::bench::groups_scenario` for each count of groups, each in a fresh process; then
+/// the log-log slope of each stage's time, and of the events, against the count.
+fn bench_groups(counts: &[usize], no_plots: bool) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("fosim-bench-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let measured_all = (|| -> Result<Vec<serde_json::Value>> {
+        println!(
+            "{:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>13} {:>9}",
+            "groups", "load s", "simulate s", "report s", "plots s", "total s", "events", "peak MiB"
+        );
+        let mut rows = Vec::new();
+        for &n in counts {
+            let path = dir.join(format!("groups-{n}.json"));
+            write_atomically(&path, &serde_json::to_vec(&fosim::bench::groups_scenario(n))?)?;
+            let mut args = vec![path.display().to_string(), "--pipeline".to_owned()];
+            if no_plots {
+                args.push("--no-plots".to_owned());
+            }
+            let m = measure(&args, None)?;
+            std::fs::remove_file(&path).ok();
+            println!(
+                "{:>8} {:>8.3} {:>10.3} {:>9.3} {:>9.3} {:>9.3} {:>13} {:>9.0}",
+                n,
+                measured(&m, "load_s"),
+                measured(&m, "simulate_s"),
+                measured(&m, "report_s"),
+                measured(&m, "plot_s"),
+                measured(&m, "wall_s"),
+                report::summary::thousands(measured(&m, "events") as u64),
+                measured(&m, "peak_rss_bytes") / (1u64 << 20) as f64
+            );
+            rows.push(m);
+        }
+        Ok(rows)
+    })();
+    std::fs::remove_dir_all(&dir).ok();
+    let rows = measured_all?;
+    let slope = |key: &str| {
+        let points: Vec<(f64, f64)> = rows.iter().map(|m| (measured(m, "groups"), measured(m, key))).collect();
+        fosim::bench::log_log_slope(&points).map_or("–".to_owned(), |s| format!("{s:.2}"))
+    };
+    println!(
+        "log-log slope against groups (1 = linear, 2 = quadratic): load {}, simulate {}, report {}, plots {}, total {}, events {}",
+        slope("load_s"),
+        slope("simulate_s"),
+        slope("report_s"),
+        if no_plots { "–".to_owned() } else { slope("plot_s") },
+        slope("wall_s"),
+        slope("events")
+    );
     Ok(())
 }
 
@@ -754,6 +976,7 @@ fn bench_threads(small: &Path, mode: &[String]) -> Result<()> {
 
 /// `fosim plot`: rebuilds the report with its trace from the saved files and redraws.
 fn plot(dir: &Path, out: &Path) -> Result<()> {
+    install_panic_hook(Repro::file("run directory", dir));
     let read = |name: &str| input::read(&dir.join(name), input::RUN_CSV);
     let (mut report, _) = input::load::<Report>(&dir.join("report.json"), input::REPORT)?;
     if report.schema_version != report::SCHEMA_VERSION {
@@ -800,6 +1023,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 fn validate(paths: &[PathBuf]) -> Result<()> {
     let mut failed = 0;
     for path in paths {
+        install_panic_hook(Repro::file("scenario", path));
         match load(path, None, false) {
             Ok((config, _)) => {
                 println!("{}: ok ({})", path.display(), config.name);

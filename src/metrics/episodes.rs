@@ -3,6 +3,8 @@
 //! (docs/model.md §7.1–7.2).
 //!
 //! An episode follows the clients whose record names its endpoint (`Config::groups_reaching`).
+//! Its work is proportional to the groups it follows: nothing here walks every group per
+//! episode or per request.
 //! A client is active once it sends a measured request inside the episode; its failover
 //! time is the time from the episode's start to its first request sent to an endpoint
 //! outside every fault; an active client that never gets there is stranded.
@@ -17,25 +19,34 @@ use std::collections::BTreeMap;
 /// microseconds from the episode's start.
 const INACTIVE: u64 = u64::MAX;
 const WAITING: u64 = u64::MAX - 1;
-const UNTRACKED: u32 = u32::MAX;
 
 /// The clients of one open episode.
 struct Tracker {
     endpoint: u32,
     start_us: SimTime,
-    /// First slot of each group's clients; UNTRACKED for groups it does not follow.
-    base: Vec<u32>,
+    /// The groups it follows, in group order, and the first slot of each one's clients.
+    groups: Vec<(u32, u32)>,
     state: Vec<u64>,
     misrouted: Vec<u32>,
-    /// (misrouted, failed) per group.
+    /// (misrouted, failed) per group followed, as `groups`.
     counts: Vec<(u64, u64)>,
+}
+
+/// An open episode following a group: its id, the first slot of the group's clients, and
+/// the group's place in its `Tracker::groups`.
+#[derive(Clone, Copy, Debug)]
+struct Following {
+    episode: u32,
+    base: u32,
+    k: u32,
 }
 
 /// An episode's client figures, overall and per group followed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Closed {
     pub total: EpisodeGroup,
-    pub groups: Vec<Option<EpisodeGroup>>,
+    /// The groups followed, in group order.
+    pub groups: Vec<(u32, EpisodeGroup)>,
     /// Present when some group tries the next address.
     pub delay: Option<DelayStats>,
 }
@@ -44,7 +55,9 @@ pub struct Closed {
 pub struct Episodes {
     trackers: Vec<Option<Tracker>>,
     /// Open episodes that follow each group.
-    group_open: Vec<Vec<u32>>,
+    group_open: Vec<Vec<Following>>,
+    /// Per endpoint, the groups an episode on it follows (`Config::groups_reaching_each`).
+    reaching: Vec<Vec<u32>>,
     closed: Vec<Option<Closed>>,
     group_start: Vec<u32>,
     /// Per episode, when some group tries the next address: requests that passed its
@@ -61,6 +74,7 @@ impl Episodes {
             group_open: vec![Vec::new(); config.groups.len()],
             closed: vec![None; episode_count],
             group_start: group_start.to_vec(),
+            reaching: config.groups_reaching_each(),
             delays: (config.groups.iter().any(|g| g.next_address_after_us.is_some()))
                 .then(|| vec![BTreeMap::new(); episode_count]),
             rows: trace.then(Vec::new),
@@ -68,20 +82,21 @@ impl Episodes {
     }
 
     pub fn open(&mut self, config: &Config, id: u32, episode: &Episode) {
-        let mut base = vec![UNTRACKED; config.groups.len()];
+        let reaching = &self.reaching[episode.endpoint as usize];
+        let mut groups = Vec::with_capacity(reaching.len());
         let mut slots = 0u32;
-        for g in config.groups_reaching(episode.endpoint) {
-            base[g] = slots;
-            slots += config.groups[g].count;
-            self.group_open[g].push(id);
+        for (k, &g) in (0u32..).zip(reaching) {
+            groups.push((g, slots));
+            self.group_open[g as usize].push(Following { episode: id, base: slots, k });
+            slots += config.groups[g as usize].count;
         }
         self.trackers[id as usize] = Some(Tracker {
             endpoint: episode.endpoint,
             start_us: episode.start_us,
-            base,
+            counts: vec![(0, 0); groups.len()],
+            groups,
             state: vec![INACTIVE; slots as usize],
             misrouted: vec![0; slots as usize],
-            counts: vec![(0, 0); config.groups.len()],
         });
     }
 
@@ -94,12 +109,12 @@ impl Episodes {
     pub fn count(&mut self, b: &Batch, misrouted: bool) {
         let g = b.group as usize;
         let index_in_group = b.client - self.group_start[g];
-        for &e in &self.group_open[g] {
-            let tracker = self.trackers[e as usize].as_mut().expect("open episodes have trackers");
+        for &Following { episode, base, k } in &self.group_open[g] {
+            let tracker = self.trackers[episode as usize].as_mut().expect("open episodes have trackers");
             if tracker.start_us > b.from_us {
                 continue;
             }
-            let slot = (tracker.base[g] + index_in_group) as usize;
+            let slot = (base + index_in_group) as usize;
             let state = &mut tracker.state[slot];
             if !misrouted {
                 // Batches of one client come in time order, but a forwarded client's batches
@@ -116,8 +131,8 @@ impl Episodes {
             }
             if b.endpoint == tracker.endpoint {
                 tracker.misrouted[slot] += b.requests as u32;
-                tracker.counts[g].0 += b.requests;
-                tracker.counts[g].1 += b.failed;
+                tracker.counts[k as usize].0 += b.requests;
+                tracker.counts[k as usize].1 += b.failed;
             }
         }
     }
@@ -136,13 +151,11 @@ impl Episodes {
         let tracker = self.trackers[id as usize].take().expect("an episode closes once");
         let mut total_times = Vec::new();
         let mut total = EpisodeGroup::default();
-        let mut groups = vec![None; config.groups.len()];
-        for (g, group) in config.groups.iter().enumerate() {
-            if tracker.base[g] == UNTRACKED {
-                continue;
-            }
-            self.group_open[g].retain(|&e| e != id);
-            let range = tracker.base[g] as usize..(tracker.base[g] + group.count) as usize;
+        let mut groups = Vec::with_capacity(tracker.groups.len());
+        for (&(g, base), &(misrouted, failed)) in tracker.groups.iter().zip(&tracker.counts) {
+            let group = &config.groups[g as usize];
+            self.group_open[g as usize].retain(|f| f.episode != id);
+            let range = base as usize..(base + group.count) as usize;
             let mut times: Vec<u64> = tracker.state[range.clone()].iter().copied().filter(|&s| s != INACTIVE).collect();
             if let Some(rows) = &mut self.rows {
                 for (i, (&state, &misrouted)) in
@@ -159,12 +172,11 @@ impl Episodes {
                     }
                 }
             }
-            let (misrouted, failed) = tracker.counts[g];
             let summary = episode_group(&mut times, misrouted, failed);
             total.requests_misrouted += misrouted;
             total.requests_failed += failed;
             total_times.extend(times);
-            groups[g] = Some(summary);
+            groups.push((g, summary));
         }
         let combined = episode_group(&mut total_times, total.requests_misrouted, total.requests_failed);
         let delay = self.delays.as_ref().map(|d| delay_stats(&d[id as usize]));

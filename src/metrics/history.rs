@@ -25,6 +25,8 @@ pub struct History {
     /// The endpoints each question's answer names while every check is healthy.
     healthy_names: Vec<Vec<u32>>,
     question_count: usize,
+    /// Per record set, whether some client group asks it (found once, not per episode).
+    asked: Vec<bool>,
     /// What each status change of a calculated, CloudWatch or load balancer's check rests
     /// on, by number.
     evidence: BTreeMap<u32, Vec<Evidence>>,
@@ -66,6 +68,13 @@ impl History {
             initial_names: start.answers.iter().map(|a| a.names.clone()).collect(),
             healthy_names: start.healthy_answers.iter().map(|a| a.names.clone()).collect(),
             question_count,
+            asked: {
+                let mut asked = vec![false; config.records.len()];
+                for g in &config.groups {
+                    asked[g.record as usize] = true;
+                }
+                asked
+            },
             evidence: BTreeMap::new(),
         }
     }
@@ -198,12 +207,8 @@ impl History {
         let since_start = |t: SimTime| to_seconds(t - e.start_us);
         let check = self.check_times(config, e);
         let dns = self.dns_times(config, e, check.attributed_end_us);
-        let groups = config
-            .groups
-            .iter()
-            .zip(closed.groups)
-            .filter_map(|(g, summary)| summary.map(|s| (g.id.clone(), s)))
-            .collect();
+        let groups =
+            closed.groups.into_iter().map(|(g, summary)| (config.groups[g as usize].id.clone(), summary)).collect();
         EpisodeResult {
             endpoint: config.endpoints[e.endpoint as usize].id.clone(),
             kind: match e.kind {
@@ -327,9 +332,9 @@ impl History {
         e: &Episode,
         attributed_end_us: SimTime,
     ) -> BTreeMap<String, RecordSetTimes> {
-        let asked = |r: usize| config.groups.iter().any(|g| g.record as usize == r);
-        let sets: Vec<usize> =
-            (0..config.records.len()).filter(|&r| asked(r) && config.records[r].names_endpoint(e.endpoint)).collect();
+        let sets: Vec<usize> = (0..config.records.len())
+            .filter(|&r| self.asked[r] && config.records[r].names_endpoint(e.endpoint))
+            .collect();
         if sets.len() < 2 {
             return BTreeMap::new();
         }

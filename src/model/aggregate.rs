@@ -428,10 +428,15 @@ impl<O: Observer> World<'_, O> {
         assert!(refreshed, "a pool query at its refreshable instant refreshes the entry");
     }
 
-    /// Counts every client's requests up to `to_us` (episode end, end of run).
-    pub(super) fn flush(&mut self, to_us: SimTime, groups: &[bool]) {
-        for c in 0..self.clients.state.len() as u32 {
-            if groups[self.clients.state[c as usize].group as usize] {
+    /// Counts the requests of these groups' clients up to `to_us` (episode end, end of
+    /// run). `groups` in group order: clients are numbered group by group, so this visits
+    /// them in client order, touching only the groups' own clients.
+    pub(super) fn flush(&mut self, to_us: SimTime, groups: &[u32]) {
+        let total = self.clients.state.len() as u32;
+        for &g in groups {
+            let first = self.clients.group_start[g as usize];
+            let end = self.clients.group_start.get(g as usize + 1).copied().unwrap_or(total);
+            for c in first..end {
                 self.account(c, to_us);
             }
         }

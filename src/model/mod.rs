@@ -199,7 +199,7 @@ pub fn run<O: Observer>(
         }
     }
     progress(1.0);
-    world.flush(end_us, &vec![true; config.groups.len()]);
+    world.flush(end_us, &(0..config.groups.len() as u32).collect::<Vec<_>>());
     let World { deferred, resolvers, observer, .. } = world;
     deferred.draw(seed, observer);
     Ok(RunEnd {
@@ -344,12 +344,9 @@ impl<'a, O: Observer> World<'a, O> {
             Event::EpisodeEnd { episode } => {
                 // Batches are counted lazily: bring the episode's clients up to its end first.
                 let endpoint = self.endpoints.episodes[episode as usize].endpoint;
-                let mut followed = vec![false; self.config.groups.len()];
-                for g in self.config.groups_reaching(endpoint) {
-                    followed[g] = true;
-                }
+                let followed = self.tracking.groups_reaching(endpoint).to_vec();
                 self.flush(now_us, &followed);
-                self.tracking.close(episode);
+                self.tracking.close(episode, endpoint);
                 self.observer.observe(Observation::EpisodeEnd(episode));
             }
             Event::PoolQuery { slot, version } => self.on_pool_query(engine, now_us, slot as usize, version),

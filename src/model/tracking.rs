@@ -25,6 +25,8 @@ pub struct Tracking {
     /// Per episode, one bit per followed client: it has reached a healthy endpoint.
     reached: Vec<Vec<u64>>,
     group_start: Vec<u32>,
+    /// Per endpoint, the groups an episode on it follows (`Config::groups_reaching_each`).
+    reaching: Vec<Vec<u32>>,
 }
 
 impl Tracking {
@@ -33,22 +35,29 @@ impl Tracking {
             follows: vec![Vec::new(); config.groups.len()],
             reached: vec![Vec::new(); episode_count],
             group_start,
+            reaching: config.groups_reaching_each(),
         }
+    }
+
+    /// The groups an episode on this endpoint follows, in group order.
+    pub fn groups_reaching(&self, endpoint: u32) -> &[u32] {
+        &self.reaching[endpoint as usize]
     }
 
     /// An episode starts following the groups whose record names its endpoint.
     pub fn open(&mut self, config: &Config, id: u32, episode: &Episode) {
         let mut base = 0u32;
-        for g in config.groups_reaching(episode.endpoint) {
-            self.follows[g].push(Follow { episode: id, start_us: episode.start_us, base });
-            base += config.groups[g].count;
+        for &g in &self.reaching[episode.endpoint as usize] {
+            self.follows[g as usize].push(Follow { episode: id, start_us: episode.start_us, base });
+            base += config.groups[g as usize].count;
         }
         self.reached[id as usize] = vec![0; (base as usize).div_ceil(64)];
     }
 
-    pub fn close(&mut self, id: u32) {
-        for follows in &mut self.follows {
-            follows.retain(|f| f.episode != id);
+    /// An episode on `endpoint` stops following its groups (only those: not every group).
+    pub fn close(&mut self, id: u32, endpoint: u32) {
+        for &g in &self.reaching[endpoint as usize] {
+            self.follows[g as usize].retain(|f| f.episode != id);
         }
         self.reached[id as usize] = Vec::new();
     }
@@ -148,8 +157,15 @@ mod tests {
         assert!(tracking.waits_for(1, 0, 170));
         tracking.reached(4, 1, 170);
         assert!(!tracking.waits_for(4, 1, 170) && tracking.waits_for(3, 1, 170));
-        tracking.close(0);
-        tracking.close(1);
-        assert!(!tracking.follows(0, 300) && !tracking.waits_for(0, 0, 300));
+        let each = config.groups_reaching_each();
+        for e in 0..config.endpoints.len() as u32 {
+            assert_eq!(each[e as usize], config.groups_reaching(e).map(|g| g as u32).collect::<Vec<_>>());
+        }
+        assert_eq!(tracking.groups_reaching(0), &[0]);
+        assert_eq!(tracking.groups_reaching(1), &[0, 1]);
+        tracking.close(0, 0);
+        assert_eq!(tracking.starts(0).collect::<Vec<_>>(), vec![160]);
+        tracking.close(1, 1);
+        assert!(!tracking.follows(0, 300) && !tracking.follows(1, 300) && !tracking.waits_for(0, 0, 300));
     }
 }

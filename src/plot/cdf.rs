@@ -4,12 +4,13 @@
 
 use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, Mark, TICK_PX};
 use super::{color, font, legend, seconds_label};
-use crate::report::{ClientRow, EpisodeResult, Report, Trace};
+use crate::report::{EpisodeResult, Report, Trace};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::HashMap;
 
 const PANELS_MAX: usize = 4;
 const WIDTH: u32 = 1400;
@@ -74,16 +75,24 @@ impl Chart for Cdf<'_> {
             None,
         )?;
         let groups = &self.report.settings.client_groups;
+        let group_of: HashMap<&str, usize> = groups.iter().enumerate().map(|(g, s)| (s.id.as_str(), g)).collect();
         for (k, area) in rest.split_evenly((self.panels().max(1), 1)).iter().enumerate().take(self.panels()) {
-            let rows: Vec<&ClientRow> = self.trace.clients.iter().filter(|c| c.episode as usize == k).collect();
-            let curves: Vec<Curve> = groups
-                .iter()
-                .enumerate()
-                .filter_map(|(g, settings)| {
-                    let mine: Vec<&&ClientRow> = rows.iter().filter(|c| c.group == settings.id).collect();
-                    let mut times: Vec<f64> = mine.iter().filter_map(|c| c.failover_s).collect();
-                    times.sort_by(f64::total_cmp);
-                    (!mine.is_empty()).then_some(Curve { group: g, times, active: mine.len() })
+            // One pass over the episode's rows, sorted into their groups' curves (a scan of
+            // the rows per group was quadratic in groups).
+            let mut by_group: Vec<Curve> =
+                (0..groups.len()).map(|group| Curve { group, times: Vec::new(), active: 0 }).collect();
+            for row in self.trace.clients.iter().filter(|c| c.episode as usize == k) {
+                if let Some(&g) = group_of.get(row.group.as_str()) {
+                    by_group[g].active += 1;
+                    by_group[g].times.extend(row.failover_s);
+                }
+            }
+            let curves: Vec<Curve> = by_group
+                .into_iter()
+                .filter(|c| c.active > 0)
+                .map(|mut c| {
+                    c.times.sort_by(f64::total_cmp);
+                    c
                 })
                 .collect();
             let e = &self.episodes[k];

@@ -32,15 +32,19 @@ pub struct Row {
 }
 
 pub fn summarise(runs: &[RunResult]) -> Vec<Row> {
+    // Figures in the order first seen, with an index by name: a run has a few figures per
+    // client group, and a linear search per figure made this quadratic in groups.
     let mut metrics: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut values: Vec<Vec<Option<f64>>> = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let mut flat = Vec::new();
         flatten(&serde_json::to_value(run).expect("a run result serialises"), String::new(), &mut flat);
         for (metric, value) in flat {
-            let k = match metrics.iter().position(|m| *m == metric) {
-                Some(k) => k,
+            let k = match index.get(&metric) {
+                Some(&k) => k,
                 None => {
+                    index.insert(metric.clone(), metrics.len());
                     metrics.push(metric);
                     values.push(vec![None; runs.len()]);
                     metrics.len() - 1

@@ -10,6 +10,7 @@ use super::values::{Dist, Probability};
 use super::{CacheMode, CheckType, FailMode, FaultKind, Overrun, Quorum, Scenario, Schedule};
 use crate::input::{self, InputError, Warning, did_you_mean, pointer};
 use crate::time::{self, SimDuration, US_PER_H, US_PER_MS, US_PER_S};
+use std::collections::HashMap;
 use std::path::Path;
 
 pub use super::presets::ROUTE53_REGIONS;
@@ -246,8 +247,21 @@ impl Config {
     }
 
     /// Client groups whose record names this endpoint: the groups an episode on it follows.
+    /// A scan of every group: for one endpoint; per episode, keep `groups_reaching_each`.
     pub fn groups_reaching(&self, endpoint: u32) -> impl Iterator<Item = usize> + '_ {
         (0..self.groups.len()).filter(move |&g| self.records[self.groups[g].record as usize].names_endpoint(endpoint))
+    }
+
+    /// `groups_reaching` for every endpoint at once, each list in group order, in one pass
+    /// over the groups: per-episode work then costs the groups followed, not all groups.
+    pub fn groups_reaching_each(&self) -> Vec<Vec<u32>> {
+        let mut reaching = vec![Vec::new(); self.endpoints.len()];
+        for (g, group) in (0u32..).zip(&self.groups) {
+            for &e in &self.records[group.record as usize].tree.reached {
+                reaching[e as usize].push(g);
+            }
+        }
+        reaching
     }
 
     /// The alias tree below a question's record set.
@@ -379,7 +393,7 @@ pub fn parse(path: &Path, text: &str) -> Result<(Scenario, serde_json::Value), I
 
 /// Checks a parsed scenario and builds its `Config`. The first problem found is returned.
 pub fn build(scenario: &Scenario, file: &Path) -> Result<Config, InputError> {
-    Validator { file, warnings: Vec::new(), regions: Vec::new() }.build(scenario)
+    Validator { file, warnings: Vec::new(), regions: Vec::new(), ids: Default::default() }.build(scenario)
 }
 
 impl Validator<'_> {
@@ -1173,28 +1187,37 @@ fn auto_bucket_us(duration_us: SimDuration) -> SimDuration {
 /// The questions, in record order — one per set, or one per client region asking a set whose
 /// answers depend on the region — and each group's question. A set no group asks is still
 /// asked once, so that every set's answers are followed.
+/// Linear in records and groups: groups are sorted by record once, questions numbered
+/// through a map.
 fn questions(records: &[RecordConfig], groups: &[GroupConfig]) -> (Vec<Question>, Vec<u32>) {
+    let mut asking: Vec<Vec<&GroupConfig>> = vec![Vec::new(); records.len()];
+    for g in groups {
+        asking[g.record as usize].push(g);
+    }
     let mut questions = Vec::new();
+    let mut number: HashMap<Question, u32> = HashMap::new();
     for (r, record) in (0u32..).zip(records) {
         let before = questions.len();
         if record.tree.by_region {
-            for g in groups.iter().filter(|g| g.record == r) {
+            for g in &asking[r as usize] {
                 let q = Question { record: r, region: g.region };
-                if !questions[before..].contains(&q) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = number.entry(q) {
+                    slot.insert(questions.len() as u32);
                     questions.push(q);
                 }
             }
         }
         if questions.len() == before {
-            questions.push(Question { record: r, region: None });
+            let q = Question { record: r, region: None };
+            number.insert(q, questions.len() as u32);
+            questions.push(q);
         }
     }
     let of_group = groups
         .iter()
         .map(|g| {
             let region = if records[g.record as usize].tree.by_region { g.region } else { None };
-            let q = Question { record: g.record, region };
-            questions.iter().position(|&x| x == q).expect("every group's question is listed") as u32
+            number[&Question { record: g.record, region }]
         })
         .collect();
     (questions, of_group)

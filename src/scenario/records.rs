@@ -38,7 +38,7 @@ impl Policy {
 
 /// A question name servers answer: a record set, asked from a client region when the set's
 /// answers depend on it (else `region` is None).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Question {
     pub record: u32,
     pub region: Option<u16>,

@@ -5,7 +5,8 @@
 use super::values::Probability;
 use crate::input::{InputError, Warning, did_you_mean};
 use crate::time::SimDuration;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Checker regions are numbered with `u16`.
@@ -16,6 +17,11 @@ pub(super) struct Validator<'a> {
     pub(super) warnings: Vec<Warning>,
     /// Every region named by a health check or a fault so far.
     pub(super) regions: Vec<String>,
+    /// For `lookup`: the index of every id of each map looked up so far, keyed by the map's
+    /// address and size (`lookup` is given maps of the scenario under validation, which
+    /// lives and stays unchanged throughout), so that resolving ids costs one hash each,
+    /// not a scan of the keys per id.
+    pub(super) ids: RefCell<HashMap<(usize, usize), HashMap<String, u32>>>,
 }
 
 pub(super) type Check<T> = Result<T, InputError>;
@@ -62,9 +68,18 @@ impl Validator<'_> {
         Ok((self.regions.len() - 1) as u16)
     }
 
+    /// The index of `id` among the map's keys (its position in id order), or an error
+    /// naming the known ids. `map` must belong to the scenario being validated.
     pub(super) fn lookup<T>(&self, at: &str, map: &BTreeMap<String, T>, id: &str, what: &str) -> Check<u32> {
-        match map.keys().position(|k| k == id) {
-            Some(i) => Ok(i as u32),
+        let found = {
+            let mut ids = self.ids.borrow_mut();
+            let index = ids
+                .entry((std::ptr::from_ref(map).addr(), map.len()))
+                .or_insert_with(|| (0u32..).zip(map.keys()).map(|(i, k)| (k.clone(), i)).collect());
+            index.get(id).copied()
+        };
+        match found {
+            Some(i) => Ok(i),
             None => {
                 let known: Vec<&str> = map.keys().map(String::as_str).collect();
                 let listed = if known.is_empty() {

@@ -168,3 +168,78 @@ fn the_committed_schema_is_current() {
         "schema/scenario.schema.json is stale: regenerate it with `fosim schema > schema/scenario.schema.json`"
     );
 }
+
+#[test]
+fn a_panic_says_it_is_a_bug_and_how_to_reproduce_it() {
+    // FOSIM_TEST_PANIC makes `fosim run` panic once its scenario is loaded (cli.rs).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = Command::cargo_bin("fosim")
+        .unwrap()
+        .args(["run", "scenarios/basic-failover.json", "--seed", "7", "--out"])
+        .arg(&out)
+        .env("FOSIM_TEST_PANIC", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(101), "a panic exits 101, as Rust does");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for fragment in [
+        "This is a bug in fosim",
+        &format!("fosim version: {}", env!("CARGO_PKG_VERSION")),
+        "command:",
+        "run scenarios/basic-failover.json --seed 7 --out",
+        "scenario:      scenarios/basic-failover.json",
+        "seed:          7",
+        "panic:         FOSIM_TEST_PANIC is set",
+        "at:            src/cli.rs:",
+        "Please report it",
+        "and the scenario scenarios/basic-failover.json attached",
+    ] {
+        assert!(stderr.contains(fragment), "missing \"{fragment}\" in:\n{stderr}");
+    }
+    assert!(!stderr.contains("note: run with `RUST_BACKTRACE=1`"), "the hook replaces Rust's message: {stderr}");
+    assert!(!out.exists(), "a crash before the outputs writes nothing");
+}
+
+#[test]
+fn the_seed_in_the_panic_report_is_the_scenarios_own_without_an_override() {
+    let output = Command::cargo_bin("fosim")
+        .unwrap()
+        .args(["run", "scenarios/basic-failover.json", "--out"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .env("FOSIM_TEST_PANIC", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(101));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let seed = basic()["seed"].as_u64().unwrap();
+    assert!(stderr.contains(&format!("seed:          {seed}\n")), "{stderr}");
+}
+
+/// Issue 12: many client groups made `fosim run` quadratic (20,000 groups of one client
+/// took over a minute). No timing here — `fosim bench --groups` measures the slope — only
+/// that the whole run, plots and report.html included, goes through at that size.
+#[test]
+fn twenty_thousand_client_groups_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("groups.json");
+    std::fs::write(&file, serde_json::to_vec(&fosim::bench::groups_scenario(20_000)).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let output = Command::cargo_bin("fosim").unwrap().arg("run").arg(&file).arg("--out").arg(&out).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("groups-20000/report.json")).unwrap()).unwrap();
+    let episode = &report["run_results"][0]["episodes"][0];
+    assert_eq!(episode["groups"].as_object().unwrap().len(), 20_000);
+    assert!(out.join("groups-20000/failover-cdf.png").exists() && out.join("groups-20000/report.html").exists());
+}
+
+#[test]
+fn bench_groups_prints_the_slope() {
+    let output =
+        Command::cargo_bin("fosim").unwrap().args(["bench", "--groups", "50,100", "--no-plots"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("log-log slope against groups") && stdout.lines().count() == 4, "{stdout}");
+}

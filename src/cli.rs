@@ -387,7 +387,7 @@ fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
                 "wrote {} ({} record sets, {} health checks, {} endpoints, {} client groups; {} warnings)",
                 path.display(),
                 config.records.len(),
-                config.health_checks.len(),
+                imported.scenario["health_checks"].as_object().map_or(0, |c| c.len()),
                 config.endpoints.len(),
                 config.groups.len(),
                 imported.warnings.len() + warnings.len()

@@ -1,5 +1,5 @@
 //! `--export aws|terraform`: a tuned point's changes to an imported scenario, written in the
-//! form its owner applies them (SPEC §8).
+//! form its owner applies them (docs/import.md).
 //!
 //! Input: the base scenario as imported (its `origin` holds each health check's and record's
 //! id and Route 53 shape) and the changes, as (JSON Pointer, new value). Output: files.

@@ -1,6 +1,6 @@
 //! Importing a real zone: the JSON that `aws route53 list-resource-record-sets` and
 //! `list-health-checks` print, `terraform show -json` (state or saved plan) and
-//! CloudFormation templates (SPEC §8).
+//! CloudFormation templates (docs/import.md).
 //!
 //! Data flows one way: each format's reader (`aws.rs`, `terraform.rs`, `cloudformation.rs`)
 //! turns its files into one `Zone` — Route 53's own records and health checks, in its API's

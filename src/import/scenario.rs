@@ -1,4 +1,4 @@
-//! From an imported `Zone` to a scenario that runs as is (SPEC §8).
+//! From an imported `Zone` to a scenario that runs as is (docs/import.md).
 //!
 //! Every record set of addresses becomes a record set of the scenario with its routing
 //! policy, aliases (with Evaluate Target Health) and health checks; every address or alias
@@ -638,6 +638,26 @@ impl<'z> Builder<'z> {
                 _ => "mean latency",
             }
         ));
+        // A load balancer's metrics (AWS/ApplicationELB, AWS/NetworkELB, AWS/ELB) keep coming
+        // while its targets are dead: they count errors. Metrics a host publishes itself stop.
+        let from_load_balancer = alarm.as_ref().is_some_and(|a| {
+            a.namespace.as_deref().is_some_and(|n| n.contains("ELB"))
+                || a.dimensions.iter().any(|(k, _)| k == "LoadBalancer")
+        });
+        if from_load_balancer {
+            hc.insert("outage_data".into(), Value::from("errors"));
+        } else {
+            self.warnings.push(format!(
+                "health check {name}: a metric published by the host itself has no data while the host is down; \
+                 with {} the check {}: set outage_data to \"errors\" if a load balancer or probe reports it instead",
+                check.insufficient_data.as_deref().unwrap_or("LastKnownStatus"),
+                match check.insufficient_data.as_deref() {
+                    Some("Unhealthy") => "fails over once data stops",
+                    Some("Healthy") => "stays healthy through an outage",
+                    _ => "keeps its last status through an outage (it never fails over for a dead host)",
+                }
+            ));
+        }
         hc.insert("metric".into(), Value::from(metric));
         hc.insert("threshold".into(), Value::from(threshold));
         if let Some(comparison) = comparison {

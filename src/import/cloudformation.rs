@@ -92,11 +92,15 @@ pub fn load_balancer_full_name(logical_id: &str, kind: &str) -> String {
 pub fn read(file: &Path) -> Result<Zone, InputError> {
     let value = match json::load(file) {
         Ok(value) => value,
-        Err(error @ InputError::Syntax { .. }) => {
+        Err(error) => {
+            // A YAML template gets the conversion commands in full.
             let text = input::read_text(file, json::IMPORT)?;
-            return Err(if looks_like_yaml(&text) { InputError::invalid(file, "", yaml_advice()) } else { error });
+            return Err(if json::looks_like_yaml(&text) {
+                InputError::invalid(file, "", yaml_advice())
+            } else {
+                error
+            });
         }
-        Err(error) => return Err(error),
     };
     let root = Node::root(file, &value);
     let template = template_of(&root)?;
@@ -108,7 +112,7 @@ pub fn read(file: &Path) -> Result<Zone, InputError> {
 /// `aws cloudformation get-template`'s output.
 fn template_of<'a>(root: &Node<'a>) -> Result<Node<'a>, InputError> {
     if let Value::String(text) = root.value {
-        if looks_like_yaml(text) {
+        if json::looks_like_yaml(text) {
             return Err(
                 root.error(format!("the file holds a YAML template written as JSON text. {}", convert_advice()))
             );
@@ -177,16 +181,6 @@ fn template_of<'a>(root: &Node<'a>) -> Result<Node<'a>, InputError> {
 }
 
 /// A file that is not JSON but reads like a YAML template.
-fn looks_like_yaml(text: &str) -> bool {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
-    if text.starts_with('{') || text.starts_with('[') {
-        return false;
-    }
-    let keys = ["AWSTemplateFormatVersion:", "Resources:", "Parameters:", "Description:", "Transform:"];
-    text.lines().any(|line| keys.iter().any(|k| line.starts_with(k)))
-        || ["!Ref ", "!GetAtt ", "!Sub "].iter().any(|tag| text.contains(tag))
-}
-
 fn convert_advice() -> &'static str {
     "Convert it to JSON with `cfn-flip template.yaml template.json` (pip install cfn-flip), or take the \
      deployed stack's template as JSON with `aws cloudformation get-template --stack-name STACK \

@@ -24,7 +24,29 @@ pub fn load(path: &Path) -> Result<Value, InputError> {
     if text.trim().is_empty() {
         return Err(InputError::invalid(path, "", "the file is empty; expected a JSON object"));
     }
-    input::parse::<Value>(path, text).map(|(value, _)| value)
+    input::parse::<Value>(path, text).map(|(value, _)| value).map_err(|error| {
+        let hint = if looks_like_yaml(text) {
+            "this looks like a YAML CloudFormation template: convert it to JSON (e.g. `cfn-flip template.yaml \
+             template.json`) and use `fosim import cloudformation FILE`"
+        } else if text.trim_start().starts_with("resource \"") || text.trim_start().starts_with("# ") {
+            "this looks like Terraform's text output or configuration: give fosim the JSON of \
+             `terraform show -json` (or `terraform show -json PLANFILE`)"
+        } else {
+            return error;
+        };
+        InputError::invalid(path, "", format!("the file is not JSON; {hint}"))
+    })
+}
+
+/// A CloudFormation template written in YAML (its top-level keys or short-form tags).
+pub fn looks_like_yaml(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if text.starts_with('{') || text.starts_with('[') {
+        return false;
+    }
+    let keys = ["AWSTemplateFormatVersion:", "Resources:", "Parameters:", "Description:", "Transform:"];
+    text.lines().any(|line| keys.iter().any(|k| line.starts_with(k)))
+        || ["!Ref ", "!GetAtt ", "!Sub "].iter().any(|tag| text.contains(tag))
 }
 
 /// "a string", "the number 42", …: what a value is, for messages.

@@ -190,6 +190,14 @@ fn bad_input_fails_in_plain_words_and_writes_nothing() {
             &["record-sets.json", "list-health-checks", "It looks like record sets"],
         ),
         (&["aws", "--record-sets", "tests/data/import/nothing-here.json"], &["nothing-here.json", "no such file"]),
+        (
+            &["aws", "--record-sets", "tests/data/import/cloudformation/bad/template.yaml"],
+            &["template.yaml", "YAML CloudFormation template", "fosim import cloudformation"],
+        ),
+        (
+            &["terraform", "tests/data/import/cloudformation/bad/template.yaml"],
+            &["template.yaml", "YAML CloudFormation template", "cfn-flip"],
+        ),
     ];
     for (args, fragments) in cases {
         let out = tempfile::tempdir().unwrap();

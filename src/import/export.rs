@@ -102,6 +102,20 @@ fn classify<'a>(origin: &Value, pointer: &'a str, value: &Value) -> Change<'a> {
     }
 }
 
+/// The Terraform address of every imported health check and record.
+fn imported_addresses(origin: &Value) -> Vec<&str> {
+    let checks = origin["health_checks"].as_object().into_iter().flat_map(|m| m.values());
+    let records = origin["records"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|set| set.as_object().into_iter().flat_map(|m| m.values()));
+    let mut out: Vec<&str> = checks.chain(records).filter_map(|o| o["source_id"].as_str()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A record's field: weight, ETH or health check (a simple set's record is "record 1").
 fn classify_record<'a>(set: &'a str, member: &'a str, field: &str, value: &Value, pointer: &'a str) -> Change<'a> {
     let api = match field {
@@ -594,6 +608,33 @@ fn terraform(origin: &Value, changes: &[Change], label: &str) -> Vec<File> {
             hcl(&Value::from(name.as_str())),
             render(block.lines)
         ));
+        // Instances of the resource that the recommendation leaves alone would change too.
+        if blocks[..i].iter().all(|b| b.resource != block.resource) {
+            let changed: Vec<&str> = blocks
+                .iter()
+                .filter(|b| b.resource == block.resource)
+                .flat_map(|b| b.addresses.iter().copied())
+                .collect();
+            let unchanged: Vec<&str> = imported_addresses(origin)
+                .into_iter()
+                .filter(|a| !changed.contains(a))
+                .filter(|a| {
+                    parse_address(a).is_some_and(|p| {
+                        (p.module, p.kind, p.name)
+                            == (block.resource.0.as_str(), block.resource.1.as_str(), block.resource.2.as_str())
+                    })
+                })
+                .collect();
+            if !unchanged.is_empty() {
+                notes.push(format!(
+                    "- {}: the block also applies to {}, which the recommendation leaves as they are: set the value \
+                     per instance (a lookup on `count.index` or `each.key`) to change only {}",
+                    changed.join(", "),
+                    unchanged.join(", "),
+                    if changed.len() == 1 { "that instance" } else { "those instances" }
+                ));
+            }
+        }
         // Once per resource whose instances changed differently.
         if blocks[..i].iter().filter(|b| b.resource == block.resource).count() == 1 {
             let all: Vec<&str> = blocks

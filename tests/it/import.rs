@@ -441,3 +441,36 @@ fn import_with_run_imports_and_runs_in_one_command() {
     assert!(dir.path().join("out").join(format!("{name}.json")).is_file(), "the scenario is kept to edit");
     assert!(dir.path().join("out").join(name).join("report.json").is_file());
 }
+
+#[test]
+fn a_terraform_export_of_one_counted_instance_warns_that_the_block_covers_its_siblings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    Command::cargo_bin("fosim")
+        .unwrap()
+        .args(["import", "terraform", "tests/data/import/terraform/state-nested-modules.json", "--out"])
+        .arg(d.join("base.json"))
+        .assert()
+        .success();
+    let sweep = serde_json::json!({
+        "name": "t", "scenario": "base.json", "runs": 1,
+        "parameters": { "/health_checks/zone[0]/failure_threshold": [1, 2] },
+        "metrics": ["/totals/events"], "objective": { "minimize": "/totals/events" }
+    });
+    std::fs::write(d.join("tune.json"), sweep.to_string()).unwrap();
+    Command::cargo_bin("fosim")
+        .unwrap()
+        .arg("tune")
+        .arg(d.join("tune.json"))
+        .arg("--out")
+        .arg(d.join("out"))
+        .args(["--export", "terraform"])
+        .assert()
+        .success();
+    let readme = std::fs::read_to_string(d.join("out/t/export/README.md")).unwrap();
+    assert!(
+        readme.contains("the block also applies to module.dns.module.checks.aws_route53_health_check.zone[1]"),
+        "{readme}"
+    );
+    assert!(readme.contains("count.index"), "{readme}");
+}

@@ -78,8 +78,13 @@ fn changes<'a>(trace: &'a Trace, id: &'a str) -> impl Iterator<Item = (f64, bool
     trace.check_changes.iter().filter(move |c| c.1 == id).map(|c| (c.0, c.2))
 }
 
-/// Unhealthy intervals [from, to) in minutes, from the initial status and the changes.
-fn unhealthy_spans(initial: bool, changes: impl Iterator<Item = (f64, bool)>, end_min: f64) -> Vec<(f64, f64)> {
+/// Unhealthy intervals [from, to) in minutes, from the initial status and the changes
+/// (time s, healthy) in time order.
+pub(super) fn unhealthy_spans(
+    initial: bool,
+    changes: impl Iterator<Item = (f64, bool)>,
+    end_min: f64,
+) -> Vec<(f64, f64)> {
     let mut spans = Vec::new();
     let mut since = (!initial).then_some(0.0);
     for (t, healthy) in changes {

@@ -60,27 +60,6 @@ fn raster_height(check: &CheckSettings) -> u32 {
     (rows(check) as u32 * 14).clamp(140, 620) + 110
 }
 
-/// Unhealthy intervals [from, to) in minutes, from changes (time s, healthy) in time order;
-/// the status starts healthy.
-fn unhealthy_spans(changes: impl Iterator<Item = (f64, bool)>, end_min: f64) -> Vec<(f64, f64)> {
-    let mut spans = Vec::new();
-    let mut since: Option<f64> = None;
-    for (t, healthy) in changes {
-        match (healthy, since) {
-            (false, None) => since = Some(t / 60.0),
-            (true, Some(from)) => {
-                spans.push((from, t / 60.0));
-                since = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(from) = since {
-        spans.push((from, end_min));
-    }
-    spans
-}
-
 impl Chart for Checkers<'_> {
     fn name(&self) -> String {
         "checkers".into()
@@ -240,7 +219,7 @@ impl Checkers<'_> {
         )?;
         let reported = self.trace.check_changes.iter().filter(|c| c.1 == check.id).map(|c| (c.0, c.2));
         let mut cells: Vec<(usize, f64, f64)> =
-            unhealthy_spans(reported, end_min).into_iter().map(|(a, b)| (0, a, b)).collect();
+            check_kinds::unhealthy_spans(true, reported, end_min).into_iter().map(|(a, b)| (0, a, b)).collect();
         for (r, region) in check.regions.iter().enumerate() {
             for index in 0..per_region {
                 let row = FIRST_CHECKER_ROW + r * per_region + index;
@@ -253,7 +232,7 @@ impl Checkers<'_> {
                     .iter()
                     .filter(|f| f.1 == check.id && &f.2 == region && f.3 as usize == index)
                     .map(|f| (f.0, f.4));
-                cells.extend(unhealthy_spans(flips, end_min).into_iter().map(|(a, b)| (row, a, b)));
+                cells.extend(check_kinds::unhealthy_spans(true, flips, end_min).into_iter().map(|(a, b)| (row, a, b)));
             }
         }
         // At least a pixel-wide sliver, so that a short unhealthy spell stays visible.
@@ -296,7 +275,7 @@ impl Checkers<'_> {
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
         let reported = self.trace.check_changes.iter().filter(|c| c.1 == check.id).map(|c| (c.0, c.2));
-        chart.draw_series(unhealthy_spans(reported, end_min).into_iter().map(|(a, b)| {
+        chart.draw_series(check_kinds::unhealthy_spans(true, reported, end_min).into_iter().map(|(a, b)| {
             Rectangle::new([(a, 0.0), (b.max(a + end_min / 1500.0), 100.0)], FAULT_SHADE.mix(0.2).filled())
         }))?;
         let total = f64::from(check.checkers);

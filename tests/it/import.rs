@@ -306,6 +306,21 @@ fn apply_aws(export: &Path, record_sets: &mut Value, health_checks: &mut Value, 
     }
 }
 
+/// Writes `sweep` as DIR/tune.json next to the imported base.json and runs
+/// `fosim tune … --export FORMAT` into DIR/out.
+fn tune_exporting(dir: &Path, sweep: &Value, format: &str) {
+    std::fs::write(dir.join("tune.json"), sweep.to_string()).unwrap();
+    Command::cargo_bin("fosim")
+        .unwrap()
+        .arg("tune")
+        .arg(dir.join("tune.json"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .args(["--export", format])
+        .assert()
+        .success();
+}
+
 /// Imports the basic-failover zone, tunes it over `parameters` with `--export aws`, applies
 /// the export to the zone's files, re-imports them and checks that the applied zone gives
 /// the tuned point's objective. Returns the export directory's README.
@@ -335,16 +350,7 @@ fn tune_export_apply(parameters: Value, expect: &[&str], absent: &[&str]) -> Str
         "metrics": ["/episodes/0/client_failover_s/p99"],
         "objective": { "minimize": "/episodes/0/client_failover_s/p99" }
     });
-    std::fs::write(d.join("tune.json"), sweep.to_string()).unwrap();
-    Command::cargo_bin("fosim")
-        .unwrap()
-        .arg("tune")
-        .arg(d.join("tune.json"))
-        .arg("--out")
-        .arg(d.join("out"))
-        .args(["--export", "aws"])
-        .assert()
-        .success();
+    tune_exporting(d, &sweep, "aws");
     let out = d.join("out/app-tune");
     let recommendation: Value =
         serde_json::from_slice(&std::fs::read(out.join("recommendation.json")).unwrap()).unwrap();
@@ -457,16 +463,7 @@ fn a_terraform_export_of_one_counted_instance_warns_that_the_block_covers_its_si
         "parameters": { "/health_checks/zone[0]/failure_threshold": [1, 2] },
         "metrics": ["/totals/events"], "objective": { "minimize": "/totals/events" }
     });
-    std::fs::write(d.join("tune.json"), sweep.to_string()).unwrap();
-    Command::cargo_bin("fosim")
-        .unwrap()
-        .arg("tune")
-        .arg(d.join("tune.json"))
-        .arg("--out")
-        .arg(d.join("out"))
-        .args(["--export", "terraform"])
-        .assert()
-        .success();
+    tune_exporting(d, &sweep, "terraform");
     let readme = std::fs::read_to_string(d.join("out/t/export/README.md")).unwrap();
     assert!(
         readme.contains("the block also applies to module.dns.module.checks.aws_route53_health_check.zone[1]"),

@@ -414,6 +414,7 @@ fn run(args: RunArgs) -> Result<()> {
     install_panic_hook(Repro::file("scenario", &args.scenario));
     let (config, source) = load(&args.scenario, args.seed, args.exact_requests)?;
     install_panic_hook(Repro { seed: Some(config.seed), ..Repro::file("scenario", &args.scenario) });
+    config.check_runs_fit(&args.scenario, args.runs, memory_available_bytes())?;
     if std::env::var_os(TEST_PANIC).is_some() {
         panic!("{TEST_PANIC} is set: a deliberate panic, to test the panic hook");
     }
@@ -425,11 +426,16 @@ fn run(args: RunArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     bar.set_message(config.name.clone());
-    let done = Mutex::new(vec![0.0; args.runs as usize]);
+    let last_line = Mutex::new(Instant::now());
+    // Each replication's fraction done, and their sum kept as it changes (summing them all
+    // at every update would cost runs² over a run).
+    let done = Mutex::new((vec![0.0; args.runs as usize], 0.0));
     let progress = |replication: u32, fraction: f64| {
         let mut done = done.lock().expect("no panics while holding the lock");
-        done[replication as usize] = fraction;
-        bar.set_position((done.iter().sum::<f64>() * 1000.0) as u64);
+        let (fractions, sum) = &mut *done;
+        *sum += fraction - std::mem::replace(&mut fractions[replication as usize], fraction);
+        bar.set_position((*sum * 1000.0) as u64);
+        progress_line(&bar, &last_line);
     };
     let report = fosim::simulate::simulate(&config, &source, args.runs, args.exact_requests, &progress)
         .with_context(|| format!("{}: seed {}", args.scenario.display(), config.seed))?;
@@ -455,6 +461,20 @@ fn run(args: RunArgs) -> Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// Where the progress bar is not drawn (stderr is not a terminal: a pipe, a CI log), a
+/// plain line every 10 s says how far the work is.
+fn progress_line(bar: &ProgressBar, last_line: &Mutex<Instant>) {
+    if !bar.is_hidden() {
+        return;
+    }
+    let mut last = last_line.lock().expect("no panics while holding the lock");
+    if last.elapsed().as_secs() >= 10 {
+        *last = Instant::now();
+        let done = bar.position() as f64 / bar.length().unwrap_or(1).max(1) as f64;
+        eprintln!("{}: {:.0} % done, about {} s left", bar.message(), 100.0 * done, bar.eta().as_secs());
+    }
 }
 
 /// Writes every output file of a run; returns their names.
@@ -566,10 +586,12 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
             .progress_chars("=> "),
     );
     let runs_per_point = sweep.runs;
+    let last_line = Mutex::new(Instant::now());
     let progress = |points: usize| {
         bar.inc(points as u64);
         let rate = bar.position() as f64 * f64::from(runs_per_point) / started.elapsed().as_secs_f64().max(1e-9);
         bar.set_message(format!("{rate:.0} runs/s"));
+        progress_line(&bar, &last_line);
     };
     let results =
         fosim::sweep::run::run(&sweep, args.shard, &progress).with_context(|| format!("{}", args.sweep.display()))?;

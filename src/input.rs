@@ -53,7 +53,25 @@ impl InputError {
 }
 
 fn display_pointer(pointer: &str) -> String {
-    if pointer.is_empty() { "the top level".into() } else { pointer.to_owned() }
+    if pointer.is_empty() { "the top level".into() } else { readable(pointer) }
+}
+
+/// A JSON Pointer as a reader writes a path: segments joined by "/" without RFC 6901's
+/// escapes; a segment that holds "/" or "~", spaces, or is empty is shown in quotes, as
+/// in `/dns/records/"a/b"/ttl`.
+pub fn readable(pointer: &str) -> String {
+    let Some(rest) = pointer.strip_prefix('/') else { return pointer.to_owned() };
+    let mut out = String::new();
+    for segment in rest.split('/') {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        out.push('/');
+        if segment.is_empty() || segment.contains(['/', '~', ' ', '"']) {
+            out.push_str(&format!("{segment:?}"));
+        } else {
+            out.push_str(&segment);
+        }
+    }
+    out
 }
 
 /// The bytes of a file of the given kind, after checking that it is a regular file within
@@ -94,6 +112,119 @@ pub fn read_text(path: &Path, kind: Kind) -> Result<String, InputError> {
     String::from_utf8(read(path, kind)?).map_err(|_| InputError::read(path, kind, "the file is not UTF-8 text"))
 }
 
+mod unique_keys {
+    //! JSON text into a `serde_json::Value`, refusing an object that holds the same name
+    //! twice (serde_json keeps the last one silently; a scenario's ids are such names).
+
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+    use std::cell::RefCell;
+
+    /// The pointer of the object and the repeated name, when that is the error.
+    pub type Duplicate = Option<(String, String)>;
+
+    pub fn parse(text: &str) -> Result<Value, (serde_json::Error, Duplicate)> {
+        let duplicate = RefCell::new(None);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let value = Seed { parent: None, segment: Segment::Top, duplicate: &duplicate }
+            .deserialize(&mut deserializer)
+            .and_then(|v| deserializer.end().map(|()| v));
+        value.map_err(|e| (e, duplicate.take()))
+    }
+
+    enum Segment<'a> {
+        Top,
+        Index(usize),
+        Key(&'a str),
+    }
+
+    /// Where a value sits: a chain of parents, turned into a pointer only for an error.
+    struct Seed<'a> {
+        parent: Option<&'a Seed<'a>>,
+        segment: Segment<'a>,
+        duplicate: &'a RefCell<Duplicate>,
+    }
+
+    impl<'a> Seed<'a> {
+        fn child(&'a self, segment: Segment<'a>) -> Seed<'a> {
+            Seed { parent: Some(self), segment, duplicate: self.duplicate }
+        }
+
+        fn pointer(&self) -> String {
+            let mut segments = Vec::new();
+            let mut at = Some(self);
+            while let Some(seed) = at {
+                match seed.segment {
+                    Segment::Top => {}
+                    Segment::Index(i) => segments.push(i.to_string()),
+                    Segment::Key(k) => segments.push(k.to_owned()),
+                }
+                at = seed.parent;
+            }
+            segments.reverse();
+            super::pointer(&segments)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Seed<'_> {
+        type Value = Value;
+        fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Seed<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+            Ok(Value::Bool(b))
+        }
+        fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+            Ok(Value::Number(n.into()))
+        }
+        fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+            Ok(Value::Number(n.into()))
+        }
+        fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+            Ok(Value::String(s.to_owned()))
+        }
+        fn visit_string<E>(self, s: String) -> Result<Value, E> {
+            Ok(Value::String(s))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element_seed(self.child(Segment::Index(out.len())))? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    *self.duplicate.borrow_mut() = Some((self.pointer(), key.clone()));
+                    return Err(de::Error::custom(format!("\"{key}\" appears twice")));
+                }
+                let value = map.next_value_seed(self.child(Segment::Key(&key)))?;
+                out.insert(key, value);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+}
+
 /// Reads and parses a JSON file into `T`; also returns the file as a JSON value.
 pub fn load<T: DeserializeOwned>(path: &Path, kind: Kind) -> Result<(T, serde_json::Value), InputError> {
     parse(path, &read_text(path, kind)?)
@@ -106,11 +237,23 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<(T, serde_j
     if text.trim().is_empty() {
         return Err(InputError::invalid(path, "", "the file is empty; expected a JSON object"));
     }
-    let source: serde_json::Value = serde_json::from_str(text).map_err(|e| InputError::Syntax {
-        file: path.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
+    let source = unique_keys::parse(text).map_err(|(e, duplicate)| match duplicate {
+        Some((pointer, key)) => InputError::Field {
+            file: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: format!(
+                "\"{key}\" appears twice in this object; each name may appear once (a second one would \
+                 silently replace the first)"
+            ),
+            pointer,
+        },
+        None => InputError::Syntax {
+            file: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        },
     })?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -190,8 +333,10 @@ pub fn explain_serde_message(message: &str) -> String {
         && let Some((n, expected)) = rest.split_once(", expected ")
     {
         let expected = plain_type(expected);
+        // For an object, serde's count is the index of the first missing field, not the
+        // list's length: say only that a list was found.
         return if expected == "an object" {
-            format!("expected an object (fields by name), found a list of {n} item{}", if n == "1" { "" } else { "s" })
+            "expected an object (fields by name), found a list".to_owned()
         } else {
             format!("expected {expected}, found {n} items")
         };
@@ -313,7 +458,7 @@ mod tests {
         );
         assert_eq!(
             explain_serde_message("invalid length 1, expected struct Scenario with 13 elements"),
-            "expected an object (fields by name), found a list of 1 item"
+            "expected an object (fields by name), found a list"
         );
         assert_eq!(explain_serde_message("invalid type: sequence, expected a map"), "expected an object, found a list");
     }
@@ -337,5 +482,19 @@ mod tests {
     #[test]
     fn escapes_pointer_segments() {
         assert_eq!(pointer(&["dns", "records", "a/b~c"]), "/dns/records/a~1b~0c");
+        assert_eq!(readable("/dns/records/a~1b~0c/ttl"), "/dns/records/\"a/b~c\"/ttl");
+        assert_eq!(readable("/parameters/~1dns~1ttl"), "/parameters/\"/dns/ttl\"");
+        assert_eq!(readable("/clients/web/count"), "/clients/web/count");
+    }
+
+    #[test]
+    fn refuses_a_name_twice_in_one_object() {
+        let text = "{\"a\": {\"x\": 1, \"y\": [ {\"k/1\": 1, \"k/1\": 2} ]}}";
+        let err = parse::<serde_json::Value>(Path::new("f.json"), text).unwrap_err().to_string();
+        assert!(err.starts_with("f.json:1:"), "{err}");
+        assert!(err.contains("at /a/y/0: \"k/1\" appears twice in this object"), "{err}");
+        let (value, _) =
+            parse::<serde_json::Value>(Path::new("f.json"), "{\"a\": [1, 2.5, \"x\", null, true]}").unwrap();
+        assert_eq!(value, serde_json::json!({"a": [1, 2.5, "x", null, true]}));
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::observe::Episode;
 use crate::rng::{self, Stream};
-use crate::scenario::config::{Config, FaultConfig, OCCURRENCES_MAX};
+use crate::scenario::config::{Config, FaultConfig, OCCURRENCES_DRAWN_MAX};
 use crate::scenario::values::{Dist, Probability};
 use crate::scenario::{FailMode, FaultKind};
 use crate::time::SimTime;
@@ -61,7 +61,9 @@ pub struct Endpoints {
 
 /// A run-time input error: a random recurrence produced more than the model allows.
 #[derive(Debug, thiserror::Error)]
-#[error("{pointer}: the fault expanded into more than {OCCURRENCES_MAX} {what} in this run; lengthen its durations")]
+#[error(
+    "{pointer}: the fault expanded into more than {OCCURRENCES_DRAWN_MAX} {what} in this run; lengthen its durations"
+)]
 pub struct TooManyOccurrences {
     pub pointer: String,
     pub what: &'static str,
@@ -170,7 +172,7 @@ fn occurrence_windows(
     let mut out = Vec::new();
     let mut start_us = first_us;
     while start_us < end_us {
-        if out.len() as u64 >= OCCURRENCES_MAX {
+        if out.len() as u64 >= OCCURRENCES_DRAWN_MAX {
             return Err(TooManyOccurrences { pointer: fault.pointer.clone(), what: "occurrences" });
         }
         let length_us = match &fault.duration {
@@ -197,7 +199,7 @@ fn flap_phases(
     let mut out = Vec::new();
     let mut phase_us = start_us;
     while phase_us < end_us {
-        if out.len() as u64 >= OCCURRENCES_MAX {
+        if out.len() as u64 >= OCCURRENCES_DRAWN_MAX {
             return Err(TooManyOccurrences { pointer: fault.pointer.clone(), what: "flap phases" });
         }
         let stop_us = phase_us.saturating_add(fault.flap_down.sample(stream).max(1)).min(end_us);

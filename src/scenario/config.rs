@@ -32,8 +32,15 @@ pub const NAME_SERVERS_MAX: i64 = 1_000;
 pub const TIMELINE_ROWS_MAX: u64 = 200_000;
 /// Client groups are numbered with `u16` (checker regions too: `REGIONS_MAX`).
 pub const GROUPS_MAX: usize = u16::MAX as usize;
-/// Most occurrences one recurring fault (or one flap's down phases) may expand into.
+/// Longest description and id, in characters: each is copied into several outputs.
+pub const DESCRIPTION_MAX: usize = 20_000;
+pub const ID_MAX: usize = 1_000;
+/// Most occurrences one recurring fault (or one flap's down phases) may expand into, by
+/// their expected count, checked on the file.
 pub const OCCURRENCES_MAX: u64 = 100_000;
+/// Random durations may draw more than the expected count; a run refuses only a draw
+/// beyond this, so a file `validate` accepts runs.
+pub const OCCURRENCES_DRAWN_MAX: u64 = 4 * OCCURRENCES_MAX;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -377,6 +384,46 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Memory the per-run results of `runs` replications hold until the report is written
+    /// (each run keeps its totals, per group, per check and per episode; measured about
+    /// 6.5 KiB for one group, check and episode).
+    pub fn results_estimate_bytes(&self, runs: u32) -> u64 {
+        let episodes: f64 = self
+            .endpoints
+            .iter()
+            .flat_map(|e| &e.faults)
+            .map(|f| match &f.every {
+                Some(every) => {
+                    let cycle_us = f.duration.as_ref().map_or(0.0, Dist::mean_us) + every.mean_us();
+                    (self.duration_us as f64 / cycle_us.max(1.0)).ceil()
+                }
+                None => 1.0,
+            })
+            .sum();
+        let groups = self.groups.len() as u64;
+        let per_run = 4096 + 1024 * (groups * (1 + episodes as u64) + self.health_checks.len() as u64);
+        per_run * u64::from(runs)
+    }
+
+    /// Refuses more replications than the memory their results need.
+    pub fn check_runs_fit(&self, file: &Path, runs: u32, memory_bytes_available: u64) -> Result<(), InputError> {
+        let needed = self.memory_estimate_bytes() + self.results_estimate_bytes(runs);
+        if needed > memory_bytes_available {
+            return Err(InputError::invalid(
+                file,
+                "",
+                format!(
+                    "{runs} runs of this scenario need about {:.1} GiB to hold their results, but only {:.1} GiB of memory is available; use fewer runs (--runs), or split them over several `fosim run --seed` invocations",
+                    gib(needed),
+                    gib(memory_bytes_available)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
@@ -468,6 +515,8 @@ impl Validator<'_> {
     }
 
     /// The name becomes the output directory, so it must be a safe directory name.
+    /// The name (a directory name), the description and every id within their lengths:
+    /// each is copied into several outputs.
     fn check_name(&self, s: &Scenario) -> Check<()> {
         if s.name.is_empty()
             || s.name.len() > 100
@@ -475,9 +524,41 @@ impl Validator<'_> {
             || s.name.starts_with('.')
         {
             return Err(self.error("/name", format!(
-                "expected a name usable as a directory name (letters, digits, '.', '_', '-'; at most 100), found \"{}\"",
-                s.name
+                "expected a name usable as a directory name (letters, digits, '.', '_', '-'; at most 100), found {}",
+                shorten(&s.name)
             )));
+        }
+        let description = s.description.chars().count();
+        if description > DESCRIPTION_MAX {
+            return Err(self.error(
+                "/description",
+                format!("expected a description of at most {DESCRIPTION_MAX} characters, found {description}"),
+            ));
+        }
+        let mut ids: Vec<(String, &String)> = Vec::new();
+        ids.extend(s.endpoints.keys().map(|k| (pointer(&["endpoints"]), k)));
+        ids.extend(s.health_checks.keys().map(|k| (pointer(&["health_checks"]), k)));
+        ids.extend(s.resolvers.keys().map(|k| (pointer(&["resolvers"]), k)));
+        ids.extend(s.clients.keys().map(|k| (pointer(&["clients"]), k)));
+        for (name, r) in &s.dns.records {
+            ids.push((pointer(&["dns", "records"]), name));
+            for (policy, set) in [("weighted", &r.weighted), ("latency", &r.latency), ("multivalue", &r.multivalue)] {
+                ids.extend(
+                    set.iter().flat_map(|set| set.keys()).map(|k| (pointer(&["dns", "records", name, policy]), k)),
+                );
+            }
+        }
+        for (at, id) in ids {
+            if id.chars().count() > ID_MAX {
+                return Err(self.error(
+                    &at,
+                    format!(
+                        "expected names of at most {ID_MAX} characters, found one of {}: {}",
+                        id.chars().count(),
+                        shorten(id)
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -557,6 +638,15 @@ impl Validator<'_> {
             self.check_recurrence(at, f, every, run_us)?;
         }
         let (flap_down, flap_up) = self.flap_phases(at, f)?;
+        if f.kind == FaultKind::Flap {
+            let window_us =
+                f.duration.as_ref().map_or(f64::INFINITY, Dist::mean_us).min((run_us - f.start.us()) as f64);
+            let expected = window_us / (flap_down.mean_us() + flap_up.mean_us());
+            if expected > OCCURRENCES_MAX as f64 {
+                return Err(self.error(&format!("{at}/down"), format!(
+                    "expected at most {OCCURRENCES_MAX} down phases in one flap, found about {expected:.0} (lengthen \"down\" and \"up\")")));
+            }
+        }
         let (request_error, probe_error) = self.error_rates(at, f)?;
         let loss_rate = self.probability(&format!("{at}/rate"), f.rate.unwrap_or(1.0))?;
         let loss_regions = match &f.regions {
@@ -909,13 +999,52 @@ impl Validator<'_> {
                 return Err(self.error(&format!("{at}/{i}"), format!("region \"{name}\" is listed twice")));
             }
         }
-        if preset.route53_limits && names.len() < 3 {
-            self.warn(at, format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
+        if preset.route53_limits {
+            if names.len() < 3 {
+                self.warn(at, format!("Route 53 requires at least 3 checker regions, found {}", names.len()));
+            }
+            self.route53_region_names(at, &names)?;
         }
         if names.len() > 60_000 {
             return Err(self.error(at, format!("expected at most 60000 regions, found {}", names.len())));
         }
         names.iter().map(|n| self.region(at, n)).collect()
+    }
+
+    /// A name close to one of Route 53's checker regions is a typo and refused; other names
+    /// are allowed (a scenario may model checkers anywhere) with one warning per check.
+    fn route53_region_names(&mut self, at: &str, names: &[String]) -> Check<()> {
+        let regions = super::presets::ROUTE53_REGIONS;
+        let mut unknown = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if regions.contains(&name.as_str()) {
+                continue;
+            }
+            let hint = crate::input::did_you_mean(name, &regions);
+            if !hint.is_empty() {
+                return Err(self.error(
+                    &format!("{at}/{i}"),
+                    format!("\"{name}\" is not a Route 53 checker region{hint}; they are {}", regions.join(", ")),
+                ));
+            }
+            unknown.push(format!("\"{name}\""));
+        }
+        if !unknown.is_empty() {
+            let shown = if unknown.len() > 3 {
+                format!("{} and {} more", unknown[..3].join(", "), unknown.len() - 3)
+            } else {
+                unknown.join(", ")
+            };
+            self.warn(
+                at,
+                format!(
+                    "{shown} {} not Route 53 checker regions ({}); fosim models them as other groups of checkers",
+                    if unknown.len() == 1 { "is" } else { "are" },
+                    regions.join(", ")
+                ),
+            );
+        }
+        Ok(())
     }
 
     fn pool(&mut self, id: &str, p: &super::ResolverPool) -> Check<PoolConfig> {
@@ -1148,6 +1277,14 @@ impl Validator<'_> {
 
 /// A health check's checker regions: as given, else its preset's (Route 53's eight for an
 /// unknown preset, which is reported on its own).
+/// A text quoted for a message, cut after 60 characters.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("\"{}…\" ({} characters)", &text[..at], text.chars().count()),
+        None => format!("\"{text}\""),
+    }
+}
+
 fn region_names(hc: &super::HealthCheck) -> Vec<String> {
     let preset = hc.preset.as_deref().and_then(presets::find).unwrap_or(&presets::ROUTE53);
     hc.regions.clone().unwrap_or_else(|| preset.regions.iter().map(|r| r.to_string()).collect())

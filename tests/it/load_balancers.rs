@@ -226,7 +226,7 @@ fn load_balancers_are_validated_in_plain_words() {
         ),
         (
             with(&|s: &mut Value| s["health_checks"] = json!({ "alb targets": { "endpoint": "dr" } })),
-            "/health_checks/alb targets: the id \"alb targets\" names the health of load balancer \"alb\", which fosim adds itself",
+            "/health_checks/\"alb targets\": the id \"alb targets\" names the health of load balancer \"alb\", which fosim adds itself",
         ),
         (
             with(&|s: &mut Value| {

@@ -380,7 +380,8 @@ fn import(source: ImportSource, args: ImportArgs) -> Result<()> {
     match &path {
         Some(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| fs_error(e, format!("cannot create {}", parent.display())))?;
             }
             write_atomically(path, text.as_bytes())?;
             eprintln!(
@@ -489,7 +490,8 @@ fn write_outputs(dir: &Path, report: &Report, plots: Vec<(String, Vec<u8>)>) -> 
         }
     }
     files.extend(plots);
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| fs_error(e, format!("cannot create the output directory {}", dir.display())))?;
     for (name, bytes) in &files {
         write_atomically(&dir.join(name), bytes)?;
     }
@@ -612,7 +614,7 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
             results,
         };
         let shards = dir.join("shards");
-        std::fs::create_dir_all(&shards).with_context(|| format!("cannot create {}", shards.display()))?;
+        std::fs::create_dir_all(&shards).map_err(|e| fs_error(e, format!("cannot create {}", shards.display())))?;
         let path = shards.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
         write_atomically(&path, &fosim::sweep::output::json_bytes(&file))?;
         eprintln!("wrote {}; when every shard is done: fosim merge {}", path.display(), dir.display());
@@ -657,7 +659,7 @@ fn export(dir: &Path, results: &fosim::sweep::run::SweepResults, format: ExportF
         } else {
             root.clone()
         };
-        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        std::fs::create_dir_all(&out).map_err(|e| fs_error(e, format!("cannot create {}", out.display())))?;
         for (name, bytes) in &files {
             write_atomically(&out.join(name), bytes)?;
         }
@@ -672,7 +674,7 @@ fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result
         files.push((format!("{}.svg", figure.name), figure.svg.into_bytes()));
         files.push((format!("{}.png", figure.name), figure.png));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| fs_error(e, format!("cannot create {}", dir.display())))?;
     for (name, bytes) in &files {
         write_atomically(&dir.join(name), bytes)?;
     }
@@ -699,7 +701,14 @@ fn merge(dir: &Path) -> Result<()> {
     install_panic_hook(Repro::file("sweep directory", dir));
     let shards_dir = dir.join("shards");
     let mut shards = Vec::new();
-    let entries = std::fs::read_dir(&shards_dir).with_context(|| format!("cannot read {}", shards_dir.display()))?;
+    let entries = std::fs::read_dir(&shards_dir).map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such directory; run the shards first (fosim sweep FILE --shard I/N)",
+            std::io::ErrorKind::PermissionDenied => "permission denied",
+            _ => "it is not a directory fosim can list",
+        };
+        anyhow::anyhow!("{}: cannot read the shards: {reason}", shards_dir.display())
+    })?;
     let mut names: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -872,7 +881,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
 /// the log-log slope of each stage's time, and of the events, against the count.
 fn bench_groups(counts: &[usize], no_plots: bool) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("fosim-bench-groups-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| fs_error(e, format!("cannot create {}", dir.display())))?;
     let measured_all = (|| -> Result<Vec<serde_json::Value>> {
         println!(
             "{:>8} {:>8} {:>10} {:>9} {:>9} {:>9} {:>13} {:>9}",
@@ -1019,12 +1028,31 @@ fn plot(dir: &Path, out: &Path) -> Result<()> {
     }
     report.trace = Some(trace);
     let files = fosim::plot::files(&report)?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::create_dir_all(out).map_err(|e| fs_error(e, format!("cannot create {}", out.display())))?;
     for (name, bytes) in &files {
         write_atomically(&out.join(name), bytes)?;
     }
     eprintln!("wrote {} in {}", files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "), out.display());
     Ok(())
+}
+
+/// A file-system error in plain words after what fosim was doing (not the OS's "os error N").
+fn fs_error(e: std::io::Error, doing: String) -> anyhow::Error {
+    use std::io::ErrorKind::*;
+    let reason = match e.kind() {
+        NotFound => "a directory on the way does not exist".to_owned(),
+        PermissionDenied => "permission denied".to_owned(),
+        AlreadyExists => "something else already has that name".to_owned(),
+        NotADirectory => "a file stands where a directory is needed".to_owned(),
+        IsADirectory => "a directory stands where a file is needed".to_owned(),
+        ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+        StorageFull | QuotaExceeded => "the disk is full".to_owned(),
+        _ => {
+            let text = e.to_string();
+            text.split(" (os error").next().unwrap_or(&text).to_lowercase()
+        }
+    };
+    anyhow::anyhow!("{doing}: {reason}")
 }
 
 /// Writes to a temporary name in the same directory, then renames: a crash never leaves a
@@ -1033,12 +1061,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path.file_name().and_then(|n| n.to_str()).context("an output file name")?;
     let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
     let mut file =
-        std::fs::File::create(&temporary).with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::File::create(&temporary).map_err(|e| fs_error(e, format!("cannot write {}", temporary.display())))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
+        .map_err(|e| fs_error(e, format!("cannot write {}", temporary.display())))?;
     std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
+        .map_err(|e| fs_error(e, format!("cannot rename {} to {}", temporary.display(), path.display())))?;
     Ok(())
 }
 

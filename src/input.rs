@@ -252,7 +252,7 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<(T, serde_j
             file: path.to_owned(),
             line: e.line(),
             column: e.column(),
-            message: strip_position(&e.to_string()),
+            message: plain_syntax(&strip_position(&e.to_string())),
         },
     })?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
@@ -290,6 +290,34 @@ fn strip_position(message: &str) -> String {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// serde_json's syntax messages in plain words, with a hint at the usual cause.
+fn plain_syntax(message: &str) -> String {
+    if let Some(inside) = message.strip_prefix("EOF while parsing ") {
+        return format!("the file ends inside {inside} (a bracket or quote is not closed)");
+    }
+    let plain = match message {
+        "expected `,` or `}`" => "expected \",\" or \"}\" (is a comma missing between two fields?)",
+        "expected `,` or `]`" => "expected \",\" or \"]\" (is a comma missing between two items?)",
+        "expected `:`" => "expected \":\" between a field's name and its value",
+        "expected value" => "expected a value: text in double quotes, a number, true, false, null, an object or a list",
+        "expected ident" => "expected true, false or null (is some text missing its double quotes?)",
+        "trailing comma" => "a comma before a closing bracket; JSON does not allow one there",
+        "trailing characters" => "more text after the end of the JSON value",
+        "key must be a string" => "a field name must be text in double quotes",
+        "recursion limit exceeded" => "values nested more than 128 levels deep",
+        "number out of range" => "a number too large to read",
+        "invalid number" => "a number not written the way JSON writes numbers",
+        "invalid escape" => {
+            "an unknown escape after a backslash (JSON knows \\\\, \\\", \\/, \\b, \\f, \\n, \\r, \\t, \\uXXXX)"
+        }
+        "control character (\\u0000-\\u001F) found while parsing a string" => {
+            "a control character (a line break, a tab…) inside text in quotes; write it as \\n or \\t"
+        }
+        other => return other.replace('`', "\""),
+    };
+    plain.to_owned()
 }
 
 fn expand_missing_field(message: &str) -> String {
@@ -461,6 +489,21 @@ mod tests {
             "expected an object (fields by name), found a list"
         );
         assert_eq!(explain_serde_message("invalid type: sequence, expected a map"), "expected an object, found a list");
+    }
+
+    #[test]
+    fn explains_syntax_errors() {
+        let message = |text: &str| parse::<serde_json::Value>(Path::new("f.json"), text).unwrap_err().to_string();
+        assert_eq!(
+            message("{\"a\": 1"),
+            "f.json:1:7: the file is not valid JSON: the file ends inside an object (a bracket or quote is not closed)"
+        );
+        assert!(message("{\"a\": 1 \"b\": 2}").contains("is a comma missing between two fields?"));
+        assert!(message("{\"a\": [1,]}").contains("a comma before a closing bracket"));
+        assert!(message("{\"a\": \"\\x\"}").contains("an unknown escape after a backslash"));
+        assert!(message("{\"a\": \"\t\"}").contains("a control character"));
+        assert!(message(&format!("{}1{}", "[".repeat(200), "]".repeat(200))).contains("nested more than 128 levels"));
+        assert!(message("{} x").contains("more text after the end"));
     }
 
     #[test]

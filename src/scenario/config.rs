@@ -414,7 +414,7 @@ impl Config {
                 file,
                 "",
                 format!(
-                    "{runs} runs of this scenario need about {:.1} GiB to hold their results, but only {:.1} GiB of memory is available; use fewer runs (--runs), or split them over several `fosim run --seed` invocations",
+                    "{runs} runs of this scenario need about {:.1} GiB to hold their results, but only {:.1} GiB of memory is available; use fewer runs (--runs), or split them over several runs of \"fosim run --seed N\"",
                     gib(needed),
                     gib(memory_bytes_available)
                 ),
@@ -673,10 +673,10 @@ impl Validator<'_> {
     /// Refuses a field the fault's kind does not use: ignoring it silently would hide a mistake.
     fn check_fault_fields(&self, at: &str, f: &super::Fault) -> Check<()> {
         let kind_name = match f.kind {
-            FaultKind::Outage => "outage",
-            FaultKind::Flap => "flap",
-            FaultKind::Degraded => "degraded",
-            FaultKind::ProbeLoss => "probe_loss",
+            FaultKind::Outage => "an \"outage\"",
+            FaultKind::Flap => "a \"flap\"",
+            FaultKind::Degraded => "a \"degraded\"",
+            FaultKind::ProbeLoss => "a \"probe_loss\"",
         };
         let applies: &[(&str, bool, &[FaultKind])] = &[
             ("mode", f.mode.is_some(), &[FaultKind::Outage, FaultKind::Flap]),
@@ -692,7 +692,7 @@ impl Validator<'_> {
             if *present && !kinds.contains(&f.kind) {
                 return Err(self.error(
                     &format!("{at}/{field}"),
-                    format!("the field \"{field}\" does not apply to a {kind_name} fault"),
+                    format!("the field \"{field}\" does not apply to {kind_name} fault"),
                 ));
             }
         }

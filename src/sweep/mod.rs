@@ -196,10 +196,16 @@ fn base_scenario(path: &Path, scenario: &str) -> Result<(Config, Value), InputEr
         InputError::Read { file, reason, .. } => {
             invalid(path, "/scenario", format!("cannot read the base scenario {}: {reason}", file.display()))
         }
-        other => other,
+        other => in_base(path, other),
     })?;
-    let base = scenario::config::build(&parsed, &scenario_path)?;
+    let base = scenario::config::build(&parsed, &scenario_path).map_err(|e| in_base(path, e))?;
     Ok((base, base_source))
+}
+
+/// An error of the base scenario, reported at the sweep file's `/scenario` so that the user
+/// sees which sweep led there.
+fn in_base(path: &Path, error: InputError) -> InputError {
+    invalid(path, "/scenario", format!("the base scenario has an error: {error}"))
 }
 
 /// The swept parameters in pointer order, each with its values, checked against the base

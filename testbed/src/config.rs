@@ -145,7 +145,8 @@ pub struct ScheduleConfig {
 
 impl Config {
     pub fn from_json(text: &str, path: &str) -> Result<Config, String> {
-        let config: Config = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+        let (config, _): (Config, _) =
+            fosim::input::parse(std::path::Path::new(path), text).map_err(|e| e.to_string())?;
         config.check().map_err(|e| format!("{path}: {e}"))?;
         Ok(config)
     }

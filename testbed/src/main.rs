@@ -76,8 +76,11 @@ fn parse_run(args: &[String]) -> Result<RunArgs, String> {
     })
 }
 
+/// A testbed configuration, read and parsed by fosim's own loader: a regular file of at most
+/// 1 MiB, errors with the file, the field's path and line:column in plain words.
 fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    const KIND: fosim::input::Kind = fosim::input::Kind { what: "testbed configuration", bytes_max: 1 << 20 };
+    let text = fosim::input::read_text(path, KIND).map_err(|e| e.to_string())?;
     Config::from_json(&text, &path.display().to_string())
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per topic (see ARCHITECTURE.md, Tests).
 
 mod architecture;
+mod catalogue;
 mod check_kinds;
 mod check_models;
 mod cli;

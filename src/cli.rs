@@ -490,11 +490,7 @@ fn write_outputs(dir: &Path, report: &Report, plots: Vec<(String, Vec<u8>)>) -> 
         }
     }
     files.extend(plots);
-    std::fs::create_dir_all(dir)
-        .map_err(|e| fs_error(e, format!("cannot create the output directory {}", dir.display())))?;
-    for (name, bytes) in &files {
-        write_atomically(&dir.join(name), bytes)?;
-    }
+    write_files(dir, &files)?;
     Ok(files.iter().map(|(name, _)| name.to_string()).collect())
 }
 
@@ -614,9 +610,9 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
             results,
         };
         let shards = dir.join("shards");
-        std::fs::create_dir_all(&shards).map_err(|e| fs_error(e, format!("cannot create {}", shards.display())))?;
-        let path = shards.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
-        write_atomically(&path, &fosim::sweep::output::json_bytes(&file))?;
+        let name = format!("shard-{}-of-{}.json", shard.index, shard.count);
+        write_files(&shards, &[(name.clone(), fosim::sweep::output::json_bytes(&file))])?;
+        let path = shards.join(name);
         eprintln!("wrote {}; when every shard is done: fosim merge {}", path.display(), dir.display());
         return Ok(());
     }
@@ -659,10 +655,7 @@ fn export(dir: &Path, results: &fosim::sweep::run::SweepResults, format: ExportF
         } else {
             root.clone()
         };
-        std::fs::create_dir_all(&out).map_err(|e| fs_error(e, format!("cannot create {}", out.display())))?;
-        for (name, bytes) in &files {
-            write_atomically(&out.join(name), bytes)?;
-        }
+        write_files(&out, &files)?;
         eprintln!("exported {} ({} files) to {}", label, files.len(), out.display());
     }
     Ok(())
@@ -674,10 +667,7 @@ fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result
         files.push((format!("{}.svg", figure.name), figure.svg.into_bytes()));
         files.push((format!("{}.png", figure.name), figure.png));
     }
-    std::fs::create_dir_all(dir).map_err(|e| fs_error(e, format!("cannot create {}", dir.display())))?;
-    for (name, bytes) in &files {
-        write_atomically(&dir.join(name), bytes)?;
-    }
+    write_files(dir, &files)?;
     let text = |name: &str| files.iter().find(|(n, _)| n == name).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
     if let Some(table) = text("results.md") {
         // The terminal gets the head of a long table; results.md has all of it.
@@ -1028,10 +1018,7 @@ fn plot(dir: &Path, out: &Path) -> Result<()> {
     }
     report.trace = Some(trace);
     let files = fosim::plot::files(&report)?;
-    std::fs::create_dir_all(out).map_err(|e| fs_error(e, format!("cannot create {}", out.display())))?;
-    for (name, bytes) in &files {
-        write_atomically(&out.join(name), bytes)?;
-    }
+    write_files(out, &files)?;
     eprintln!("wrote {} in {}", files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "), out.display());
     Ok(())
 }
@@ -1055,8 +1042,51 @@ fn fs_error(e: std::io::Error, doing: String) -> anyhow::Error {
     anyhow::anyhow!("{doing}: {reason}")
 }
 
+/// Writes `files` (name, bytes) into `dir`, creating it if need be, each atomically; first
+/// removes the temporary files that fosim processes killed while writing there left behind.
+/// A run killed part-way leaves each output either as it was or complete, never half
+/// written; the set of files may mix the two runs until a run completes.
+fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| fs_error(e, format!("cannot create the output directory {}", dir.display())))?;
+    remove_stale_temporaries(dir);
+    for (name, bytes) in files {
+        write_atomically(&dir.join(name), bytes)?;
+    }
+    Ok(())
+}
+
+/// Removes from `dir` the temporary files of `write_atomically` (`.<name>.tmp-<pid>`) whose
+/// process is gone: a fosim killed between creating one and renaming it (SIGKILL, the OOM
+/// killer, a cluster's time limit). Only where `/proc` says which processes live (Linux);
+/// the file of a live process, such as another fosim writing the same directory, stays.
+/// Best effort: a file that cannot be removed is left, as it is harmless.
+fn remove_stale_temporaries(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(temporary_pid) else { continue };
+        let gone = pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists();
+        if gone && entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
+}
+
+/// The process id in the name of a temporary file of `write_atomically`, `.<name>.tmp-<pid>`.
+fn temporary_pid(file_name: &str) -> Option<u32> {
+    let (name, pid) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
 /// Writes to a temporary name in the same directory, then renames: a crash never leaves a
-/// half-written file under the real name.
+/// half-written file under the real name (a temporary file may stay behind, until
+/// `write_files` writes to that directory again).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path.file_name().and_then(|n| n.to_str()).context("an output file name")?;
     let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
@@ -1102,4 +1132,26 @@ fn memory_available_bytes() -> u64 {
         .find_map(|line| line.strip_prefix("MemAvailable:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(fallback, |kib| kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::temporary_pid;
+
+    #[test]
+    fn only_the_names_of_temporary_files_give_a_pid() {
+        assert_eq!(temporary_pid(".report.json.tmp-4242"), Some(4242));
+        assert_eq!(temporary_pid(".a.tmp-b.tmp-7"), Some(7));
+        for name in [
+            "report.json",
+            "report.json.tmp-1",
+            ".tmp-1",
+            "..tmp-1",
+            ".report.json.tmp-",
+            ".x.tmp-12a",
+            ".x.tmp-99999999999",
+        ] {
+            assert_eq!(temporary_pid(name), None, "{name}");
+        }
+    }
 }

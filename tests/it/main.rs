@@ -12,6 +12,7 @@ mod export;
 mod import;
 mod import_cloudformation;
 mod import_terraform;
+mod kill;
 mod load_balancers;
 mod outputs;
 mod plots;

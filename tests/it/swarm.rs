@@ -1,16 +1,26 @@
-//! A swarm of random valid scenarios — failover pairs, other check kinds, load balancers and
-//! record trees: each runs on two threads and on one (same bytes), every run's figures
+//! A swarm of random valid scenarios — failover pairs, other check kinds, load balancers,
+//! record trees, both health-check presets, every fault kind and every other field of the
+//! scenario schema: each runs on two threads and on one (same bytes), every run's figures
 //! satisfy the invariants that hold whatever the scenario, and exact requests change none of
-//! the figures that count no request. A failure prints the seed and the scenario so it can
-//! be replayed.
+//! the figures that count no request. The swarm as a whole must use every field and every
+//! named value of the schema (`schema_names`, `used_names`), so a new feature is swarmed or the test
+//! says it is not. A failure prints the seed and the scenario so it can be replayed.
 
 use crate::support::{config_from, simulate};
 use fosim::report::{self, EpisodeResult, FailoverStats, RecordSetTimes, Report, RunResult, TimelineRow};
 use rand::Rng;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SWARM_SIZE: u64 = 200;
+
+/// The seeds to run: `0..SWARM_SIZE`, or `FOSIM_SWARM_SEEDS=FROM..TO` for a longer hunt (the
+/// coverage and count checks then apply to those seeds).
+fn swarm_seeds() -> std::ops::Range<u64> {
+    let Ok(text) = std::env::var("FOSIM_SWARM_SEEDS") else { return 0..SWARM_SIZE };
+    let (from, to) = text.split_once("..").expect("FOSIM_SWARM_SEEDS=FROM..TO");
+    from.parse().expect("a seed")..to.parse().expect("a seed")
+}
 
 fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> &'a T {
     &items[(rng.next_u64() % items.len() as u64) as usize]
@@ -169,7 +179,174 @@ fn random_scenario(seed: u64) -> Value {
         "clients": clients,
     });
     add_record_trees(seed, &mut scenario);
+    add_features(seed, &mut scenario);
     scenario
+}
+
+/// The regions a probing check has checkers in: its own, else its preset's.
+fn checker_regions(check: &Value) -> Vec<String> {
+    match check.get("regions") {
+        Some(regions) => regions.as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+        None => fosim::scenario::presets::find(check.get("preset").and_then(Value::as_str).unwrap_or("route53"))
+            .unwrap()
+            .regions
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
+    }
+}
+
+fn probes(check: &Value) -> bool {
+    !matches!(check.get("type").and_then(Value::as_str), Some("calculated" | "cloudwatch_metric"))
+}
+
+/// Sometimes each of the fields the parts above leave at their defaults: the health-check
+/// presets and every probe setting (schedule, overrun, jitter, phase, recovery threshold,
+/// timeout, each quorum, expiry of unused checks), flap modes, probe loss in some regions,
+/// fault fields left to their defaults, a name server answer cache, a query price, an
+/// explicit warm-up and timeline bucket, resolver clocks, client TTL caps, several resolver
+/// pools per group; from a stream of its own so that the rest of the scenario stays what it
+/// was for this seed.
+fn add_features(seed: u64, scenario: &mut Value) {
+    let mut rng = fosim::rng::stream(seed, "swarm-features");
+    let rng = &mut rng;
+    if chance(rng, 30) {
+        scenario["warmup"] = json!(pick(rng, &[0, 30, 600, 3600]));
+    }
+    if chance(rng, 30) {
+        scenario["timeline_bucket"] = json!(pick(rng, &[7, 60, 90, 301]));
+    }
+    if chance(rng, 25) {
+        scenario["dns"]["answer_cache"] = dist(rng, 0, 60);
+    }
+    if chance(rng, 30) {
+        scenario["dns"]["query_price_per_million"] = json!(pick(rng, &[0.0, 0.4, 0.7]));
+    }
+    for check in scenario["health_checks"].as_object_mut().unwrap().values_mut() {
+        if !probes(check) {
+            if check["type"] == "cloudwatch_metric" && chance(rng, 30) {
+                check["comparison"] = json!("LessThanOrEqualToThreshold");
+            }
+            continue;
+        }
+        let check = check.as_object_mut().unwrap();
+        let preset = if chance(rng, 50) { *pick(rng, &["route53", "powerdns_lua"]) } else { "route53" };
+        if preset != "route53" || chance(rng, 10) {
+            check.insert("preset".into(), json!(preset));
+        }
+        if preset == "powerdns_lua" && chance(rng, 50) {
+            // PowerDNS's own checker: one, in the server itself.
+            check.remove("regions");
+            check.remove("checkers_per_region");
+        }
+        let checkers = checker_regions(&Value::Object(check.clone())).len() as u64
+            * check.get("checkers_per_region").map_or(if preset == "route53" { 2 } else { 1 }, |n| n.as_u64().unwrap());
+        let quorum = if chance(rng, 40) {
+            let quorum = match rng.next_u64() % 6 {
+                0 => json!("fraction_above"),
+                1 => json!("majority"),
+                2 => json!("all"),
+                3 => json!("any"),
+                4 => json!({ "at_least": seconds(rng, 1, checkers) }),
+                _ => json!("majority_of_majorities"),
+            };
+            check.insert("quorum".into(), quorum.clone());
+            quorum
+        } else {
+            json!(if preset == "route53" { "fraction_above" } else { "any" })
+        };
+        if quorum != "fraction_above" {
+            check.remove("healthy_fraction");
+        }
+        let schedule = if chance(rng, 30) {
+            let schedule = *pick(rng, &["after_response", "fixed_rate"]);
+            check.insert("schedule".into(), json!(schedule));
+            schedule
+        } else if preset == "route53" {
+            "after_response"
+        } else {
+            "fixed_rate"
+        };
+        if schedule == "fixed_rate" && chance(rng, 50) {
+            check.insert("on_overrun".into(), json!(pick(rng, &["delay", "skip"])));
+        }
+        if chance(rng, 20) {
+            check.insert("jitter".into(), dist(rng, 0, 5));
+        }
+        if chance(rng, 20) {
+            check.insert("phase".into(), dist(rng, 0, 30));
+        }
+        if chance(rng, 25) {
+            check.insert("recovery_threshold".into(), json!(seconds(rng, 1, 5)));
+        }
+        if chance(rng, 20) {
+            check.insert("timeout".into(), json!(pick(rng, &["500ms", "2s", "5s"])));
+        }
+        if chance(rng, 15) {
+            check.insert("expire_unused_after".into(), json!(pick(rng, &[60, 600, 3600])));
+        }
+    }
+    let checks = scenario["health_checks"].clone();
+    for (id, endpoint) in scenario["endpoints"].as_object_mut().unwrap() {
+        let Some(faults) = endpoint.get_mut("faults") else { continue };
+        for fault in faults.as_array_mut().unwrap() {
+            match fault["kind"].as_str().unwrap() {
+                "flap" if chance(rng, 50) => fault["mode"] = json!(pick(rng, &["timeout", "refuse"])),
+                "degraded" if chance(rng, 30) => {
+                    fault.as_object_mut().unwrap().remove("probe_error_rate");
+                }
+                "probe_loss" if chance(rng, 20) => {
+                    fault.as_object_mut().unwrap().remove("rate");
+                }
+                "probe_loss" if chance(rng, 50) => {
+                    let mut regions: Vec<String> = checks
+                        .as_object()
+                        .unwrap()
+                        .values()
+                        .filter(|c| probes(c) && c.get("endpoint").and_then(Value::as_str) == Some(id.as_str()))
+                        .flat_map(checker_regions)
+                        .filter(|_| chance(rng, 50))
+                        .collect();
+                    regions.sort();
+                    regions.dedup();
+                    if !regions.is_empty() {
+                        fault["regions"] = json!(regions);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for record in scenario["dns"]["records"].as_object_mut().unwrap().values_mut() {
+        if let Some(failover) = record.get_mut("failover")
+            && failover.get("when_all_unhealthy").is_none()
+            && chance(rng, 15)
+        {
+            failover["when_all_unhealthy"] = json!("primary");
+        }
+    }
+    for pool in scenario["resolvers"].as_object_mut().unwrap().values_mut() {
+        if pool["cache"] == true && chance(rng, 30) {
+            pool["clock"] = json!(pick(rng, &["exact", "whole_seconds"]));
+        }
+    }
+    let pools: Vec<String> = scenario["resolvers"].as_object().unwrap().keys().cloned().collect();
+    for group in scenario["clients"].as_object_mut().unwrap().values_mut() {
+        if group["dns_cache"]["mode"] == "ttl" && chance(rng, 25) {
+            let low = group["dns_cache"].get("ttl_min").map_or(0, |t| t.as_u64().unwrap());
+            group["dns_cache"]["ttl_max"] = json!(pick(rng, &[low, 300, 3600]));
+        }
+        if pools.len() > 1 && chance(rng, 40) {
+            let mut weights = Map::new();
+            for pool in &pools {
+                weights.insert(pool.clone(), json!(pick(rng, &[0.0, 0.5, 1.0, 3.0])));
+            }
+            if weights.values().all(|w| w == 0.0) {
+                weights.insert(pools[0].clone(), json!(1.0));
+            }
+            group["resolvers"] = Value::Object(weights);
+        }
+    }
 }
 
 /// Sometimes a CloudWatch check per endpoint and a calculated check over the others, used
@@ -496,6 +673,8 @@ struct Shape {
     /// The longest connect timeout of those groups, times the most addresses an answer can
     /// hold (eight records of at most three addresses): a bound on the time a request loses.
     delay_max_s: f64,
+    /// `dns.query_price_per_million`.
+    price: Option<f64>,
 }
 
 impl Shape {
@@ -513,6 +692,7 @@ impl Shape {
             asked,
             next_address: !next.is_empty(),
             delay_max_s: timeout_max * 8.0 * 3.0,
+            price: scenario["dns"].get("query_price_per_million").map(|p| p.as_f64().unwrap()),
         }
     }
 }
@@ -524,6 +704,16 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
     assert!(t.requests_misrouted <= t.requests);
     assert!((0.0..=1.0).contains(&t.availability));
     assert!(t.authoritative_queries <= t.resolver_queries, "each resolver query asks at most one name server");
+    let per_s = t.authoritative_queries as f64 / duration_s;
+    assert!((t.authoritative_queries_per_s - per_s).abs() <= 1e-9 * per_s.max(1.0), "{t:?}");
+    match (shape.price, t.query_cost_per_month) {
+        (None, None) => {}
+        (Some(price), Some(cost)) => {
+            let expected = per_s * 30.0 * 86_400.0 / 1e6 * price;
+            assert!(cost >= 0.0 && (cost - expected).abs() <= 1e-9 * expected.max(1.0), "cost {cost} at {price}");
+        }
+        (price, cost) => panic!("query cost {cost:?} with query price {price:?}"),
+    }
     // Summed over questions (record sets, per client region where latency routing occurs).
     let false_failover_max_s = duration_s * shape.questions as f64 + 1e-6;
     assert!(t.false_failover_s >= 0.0 && t.false_failover_s <= false_failover_max_s, "{}", t.false_failover_s);
@@ -544,6 +734,19 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
     for (i, e) in run.episodes.iter().enumerate() {
         let at = format!("episode {i}");
         assert!(e.start_s < e.end_s && e.end_s <= duration_s + 1e-6, "{at}: {} – {}", e.start_s, e.end_s);
+        // Times from the start end with the run, and so do times from the end.
+        let (after_start, after_end) = (duration_s - e.start_s + 1e-6, duration_s - e.end_s + 1e-6);
+        let from_start = [e.detection_s, e.dns_switch_first_s, e.dns_switch_last_s, e.client_failover_s.max];
+        let from_start = from_start
+            .into_iter()
+            .chain(e.record_sets.values().flat_map(|r| [r.dns_switch_first_s, r.dns_switch_last_s]));
+        assert!(
+            from_start.flatten().all(|t| t <= after_start),
+            "{at}: a time from its start past the run's end: {e:?}"
+        );
+        let from_end = [e.recovery_detection_s, e.dns_failback_last_s].into_iter();
+        let from_end = from_end.chain(e.record_sets.values().map(|r| r.dns_failback_last_s));
+        assert!(from_end.flatten().all(|t| t <= after_end), "{at}: a time from its end past the run's end: {e:?}");
         assert!(e.requests_failed <= e.requests_misrouted, "{at}");
         assert!(e.clients_stranded <= e.clients_active, "{at}");
         check_stats(&e.client_failover_s, e.clients_active, e.clients_stranded, &at);
@@ -584,9 +787,27 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
     }
 }
 
-/// The first run's time series: shares are shares.
-fn check_trace(report: &Report) {
+/// The first run's time series: one row per bucket, shares are shares, changes and
+/// datapoints in the run and in order.
+fn check_trace(report: &Report, scenario: &Value) {
     let trace = report.trace.as_ref().expect("replication 0 is traced");
+    let config = config_from(scenario);
+    assert_eq!(trace.timeline.len(), config.timeline_rows(), "timeline rows");
+    let bucket_s = config.timeline_bucket_us as f64 / 1e6;
+    for (i, row) in trace.timeline.iter().enumerate() {
+        assert!((row.start_s - i as f64 * bucket_s).abs() <= 1e-6, "timeline row {i} starts at {}", row.start_s);
+    }
+    let duration_s = report.duration_s + 1e-6;
+    let times = trace.check_changes.iter().map(|c| c.0).chain(trace.checker_flips.iter().map(|c| c.0));
+    assert!(times.clone().all(|t| (0.0..=duration_s).contains(&t)), "a check change outside the run");
+    for c in &trace.clients {
+        let start_s = report.run_results[0].episodes[c.episode as usize].start_s;
+        assert!(c.failover_s.is_none_or(|f| f >= 0.0 && f <= duration_s - start_s), "{c:?}");
+    }
+    for d in &trace.datapoints {
+        assert!(d.period_start_s < d.period_end_s && d.period_end_s <= d.arrived_s, "{d:?}");
+        assert!(d.value.is_none_or(|v| v >= 0.0 && v.is_finite()), "{d:?}");
+    }
     for row in &trace.timeline {
         let at = format!("timeline at {} s", row.start_s);
         let shares = row.clients_share.iter().chain(&row.name_servers_share).chain(&row.checkers_healthy_share);
@@ -646,10 +867,22 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
     let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let (one_thread, two_threads) = (pool(1), pool(2));
     let (mut load_balancers, mut trees) = (0, 0);
-    for seed in 0..SWARM_SIZE {
+    let schema = fosim::scenario::json_schema();
+    let mut used = BTreeSet::new();
+    let mut presets: BTreeMap<String, usize> = BTreeMap::new();
+    let seeds = swarm_seeds();
+    let n = seeds.end.saturating_sub(seeds.start) as usize;
+    for seed in seeds {
         let scenario = random_scenario(seed);
         load_balancers += usize::from(scenario["endpoints"].get("lb").is_some());
         trees += usize::from(scenario["dns"]["records"].get("t0").is_some());
+        used_names(&schema, &schema, &scenario, "Scenario", &mut used);
+        let checks = scenario["health_checks"].as_object().unwrap().values().filter(|c| probes(c));
+        for preset in
+            checks.map(|c| c.get("preset").and_then(Value::as_str).unwrap_or("route53")).collect::<BTreeSet<_>>()
+        {
+            *presets.entry(preset.to_owned()).or_default() += 1;
+        }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let a = two_threads.install(|| simulate(&scenario, 2));
             let b = one_thread.install(|| simulate(&scenario, 2));
@@ -658,7 +891,7 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
             for run in &a.run_results {
                 check_invariants(run, &shape);
             }
-            check_trace(&a);
+            check_trace(&a, &scenario);
             let exact = fosim::simulate::simulate(&config_from(&scenario), &scenario, 2, true, &|_, _| {})
                 .expect("the run succeeds");
             check_request_free_figures(&a, &exact);
@@ -668,6 +901,80 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
             std::panic::resume_unwind(panic);
         }
     }
-    assert!(load_balancers >= 10, "only {load_balancers} scenarios have a load balancer");
-    assert!(trees >= 80, "only {trees} scenarios have record trees");
+    assert!(load_balancers >= n / 20, "only {load_balancers} of {n} scenarios have a load balancer");
+    assert!(trees >= n * 2 / 5, "only {trees} of {n} scenarios have record trees");
+    for preset in fosim::scenario::presets::PRESETS {
+        let with = presets.get(preset.name).copied().unwrap_or(0);
+        assert!(with >= n / 10, "only {with} of {n} scenarios have a check with preset {}", preset.name);
+    }
+    let mut expected = BTreeSet::new();
+    schema_names(&schema, &schema, "Scenario", &mut BTreeSet::new(), &mut expected);
+    let missing: Vec<&String> = expected.difference(&used).filter(|n| !UNSWARMED.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "the swarm never uses these fields or values of the scenario schema: {missing:?}");
+}
+
+/// The schema's fields that no swarm scenario needs: text for readers and editors, and
+/// what `fosim import` records for `--export` (the import tests run it), none of them read
+/// by the model.
+const UNSWARMED: [&str; 3] = ["Scenario.$schema", "Scenario.description", "Scenario.origin"];
+
+/// A named value as the coverage lists it.
+fn value_name(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// Every field and named value of the schema below `node`: "Type.field", "Type.field.inner"
+/// for an inline object, "Type=value" for a value of an enumeration (`at` names the place).
+fn schema_names(root: &Value, node: &Value, at: &str, seen: &mut BTreeSet<String>, out: &mut BTreeSet<String>) {
+    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        if seen.insert(name.to_owned()) {
+            schema_names(root, &root["$defs"][name], name, seen, out);
+        }
+        return;
+    }
+    let named = node.get("enum").and_then(Value::as_array).into_iter().flatten().chain(node.get("const"));
+    out.extend(named.filter(|v| !v.is_null()).map(|v| format!("{at}={}", value_name(v))));
+    for (field, inner) in node.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        let here = format!("{at}.{field}");
+        out.insert(here.clone());
+        schema_names(root, inner, &here, seen, out);
+    }
+    for inner in ["additionalProperties", "items"].iter().filter_map(|k| node.get(*k)).filter(|n| n.is_object()) {
+        schema_names(root, inner, at, seen, out);
+    }
+    for alternative in ["anyOf", "oneOf", "allOf"].iter().filter_map(|k| node[*k].as_array()).flatten() {
+        schema_names(root, alternative, at, seen, out);
+    }
+}
+
+/// The names of `schema_names` that `value`, an instance of `node`, uses.
+fn used_names(root: &Value, node: &Value, value: &Value, at: &str, out: &mut BTreeSet<String>) {
+    if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/$defs/");
+        return used_names(root, &root["$defs"][name], value, name, out);
+    }
+    let mut named = node.get("enum").and_then(Value::as_array).into_iter().flatten().chain(node.get("const"));
+    if !value.is_null() && named.any(|v| v == value) {
+        out.insert(format!("{at}={}", value_name(value)));
+    }
+    if let Value::Object(fields) = value {
+        let properties = node.get("properties").and_then(Value::as_object);
+        for (field, inner) in fields {
+            if let Some(schema) = properties.and_then(|p| p.get(field)) {
+                let here = format!("{at}.{field}");
+                out.insert(here.clone());
+                used_names(root, schema, inner, &here, out);
+            }
+        }
+        if let Some(schema) = node.get("additionalProperties").filter(|n| n.is_object()) {
+            fields.values().for_each(|inner| used_names(root, schema, inner, at, out));
+        }
+    }
+    if let (Value::Array(items), Some(schema)) = (value, node.get("items").filter(|n| n.is_object())) {
+        items.iter().for_each(|inner| used_names(root, schema, inner, at, out));
+    }
+    for alternative in ["anyOf", "oneOf", "allOf"].iter().filter_map(|k| node[*k].as_array()).flatten() {
+        used_names(root, alternative, value, at, out);
+    }
 }

@@ -1,7 +1,7 @@
 //! `fosim import`: each fixture imports to a scenario that validates and runs (golden
 //! snapshot of the scenario and its warnings), bundled scenarios written as a format's
-//! fixture import back to the same figures, and bad input fails in plain words with exit 1
-//! and nothing written.
+//! fixture import back to the same figures. Bad input to every importer is in the catalogue
+//! (`tests/data/bad/import.json`, run by `catalogue.rs`).
 
 use crate::support::simulate;
 use assert_cmd::Command;
@@ -134,86 +134,6 @@ fn bundled_scenarios_written_in_each_format_import_back_to_the_same_figures() {
     let mut names = endpoints.to_vec();
     names.extend([("Web1", "web-1"), ("Web2", "web-2")]);
     round_trip("scenarios/fail-open.json", cloudformation, &names);
-}
-
-/// Each bad file: the command's arguments and fragments its message must contain.
-#[test]
-fn bad_input_fails_in_plain_words_and_writes_nothing() {
-    let checks = "tests/data/import/aws/health-checks.json";
-    let cases: &[(&[&str], &[&str])] = &[
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/terraform-state.json"],
-            &["terraform-state.json", "list-resource-record-sets", "fosim import terraform"],
-        ),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/no-failover.json"],
-            &["no-failover.json", "no failover records", "nothing to simulate"],
-        ),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json", "--health-checks", checks],
-            &[
-                "missing-check.json",
-                "/ResourceRecordSets/0",
-                "deadbeef-0000-4000-8000-000000000000",
-                "not in the given files",
-            ],
-        ),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/missing-check.json"],
-            &["no health checks were given", "--health-checks"],
-        ),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/unknown-type.json"],
-            &["unknown-type.json", "/ResourceRecordSets/0/Type", "unknown record type \"ALIAS\""],
-        ),
-        (&["aws", "--record-sets", "tests/data/import/aws/bad/truncated.json"], &["truncated.json:", "not valid JSON"]),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/two-primaries.json"],
-            &["two-primaries.json", "exactly one PRIMARY and one SECONDARY", "it has 2 and 0"],
-        ),
-        (
-            &["aws", "--record-sets", "tests/data/import/aws/bad/ttl-text.json"],
-            &["/ResourceRecordSets/0/TTL", "expected a whole number", "\"sixty\""],
-        ),
-        (
-            &["aws", "--record-sets", checks],
-            &["health-checks.json", "It looks like health checks: give it with --health-checks"],
-        ),
-        (
-            &[
-                "aws",
-                "--record-sets",
-                "tests/data/import/aws/record-sets.json",
-                "--health-checks",
-                "tests/data/import/aws/record-sets.json",
-            ],
-            &["record-sets.json", "list-health-checks", "It looks like record sets"],
-        ),
-        (&["aws", "--record-sets", "tests/data/import/nothing-here.json"], &["nothing-here.json", "no such file"]),
-        (
-            &["aws", "--record-sets", "tests/data/import/cloudformation/bad/template.yaml"],
-            &["template.yaml", "YAML CloudFormation template", "fosim import cloudformation"],
-        ),
-        (
-            &["terraform", "tests/data/import/cloudformation/bad/template.yaml"],
-            &["template.yaml", "YAML CloudFormation template", "cfn-flip"],
-        ),
-    ];
-    for (args, fragments) in cases {
-        let out = tempfile::tempdir().unwrap();
-        let path = out.path().join("scenario.json");
-        let output =
-            Command::cargo_bin("fosim").unwrap().arg("import").args(*args).arg("--out").arg(&path).output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
-        for fragment in *fragments {
-            assert!(stderr.contains(fragment), "{args:?}: expected {fragment:?} in:\n{stderr}");
-        }
-        for rust in ["Value", "serde", "u64", "Option", "InputError"] {
-            assert!(!stderr.contains(rust), "{args:?}: a Rust name in: {stderr}");
-        }
-        assert!(!path.exists(), "{args:?}: wrote a scenario on failure");
-    }
 }
 
 /// Applies `--export aws` files to AWS CLI output as Route 53 would: updates set fields of

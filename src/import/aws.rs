@@ -52,6 +52,8 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
             zone.as_deref().unwrap_or_default()
         ));
     }
+    // Check id → its index in `out.health_checks` (the same check may be in several files).
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for file in health_checks {
         out.files.push(file.clone());
         let value = json::load(file)?;
@@ -69,7 +71,7 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
         };
         for node in checks {
             let check = read_check(&node)?;
-            if let Some(first) = out.health_checks.iter().find(|c| c.id == check.id) {
+            if let Some(first) = by_id.get(&check.id).map(|&i| &out.health_checks[i]) {
                 if *first != (HealthCheck { origin: first.origin.clone(), ..check.clone() }) {
                     return Err(node.error(format!(
                         "the health check {} is also in {} at {}, with other settings",
@@ -80,6 +82,7 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
                 }
                 continue;
             }
+            by_id.insert(check.id.clone(), out.health_checks.len());
             out.health_checks.push(check);
         }
     }

@@ -55,6 +55,8 @@ struct Builder<'z> {
     endpoints: Map<String, Value>,
     load_balancers: Vec<String>,
     warnings: Vec<String>,
+    /// Health check id → the (set, record) pairs that carry it, in set and record order.
+    carriers: HashMap<&'z str, Vec<(usize, usize)>>,
 }
 
 /// Builds the scenario named `name` from a zone.
@@ -68,8 +70,16 @@ pub fn build(zone: &Zone, name: &str) -> Result<Imported, InputError> {
         endpoints: Map::new(),
         load_balancers: Vec::new(),
         warnings: zone.warnings.clone(),
+        carriers: HashMap::new(),
     };
     builder.group_sets();
+    for (s, set) in builder.sets.iter().enumerate() {
+        for (r, record) in set.records.iter().enumerate() {
+            if let Some(id) = record.health_check_id.as_deref() {
+                builder.carriers.entry(id).or_default().push((s, r));
+            }
+        }
+    }
     builder.name_checks()?;
     let answers = builder.answers()?;
     let records = builder.records(&answers)?;
@@ -428,12 +438,8 @@ impl<'z> Builder<'z> {
         let name = self.check_names[c].clone();
         // The endpoints of the records that carry this check.
         let mut carried = Vec::new();
-        for (s, set) in self.sets.iter().enumerate() {
-            for (r, record) in set.records.iter().enumerate() {
-                if record.health_check_id.as_deref() == Some(check.id.as_str()) {
-                    self.leaves(answers, &answers[s][r], &mut HashSet::new(), &mut carried);
-                }
-            }
+        for &(s, r) in self.carriers.get(check.id.as_str()).map_or(&[][..], Vec::as_slice) {
+            self.leaves(answers, &answers[s][r], &mut HashSet::new(), &mut carried);
         }
         if let Some(ip) = &check.ip_address
             && self.endpoints.contains_key(ip.as_str())
@@ -767,8 +773,9 @@ impl<'z> Builder<'z> {
     /// endpoints at once); without failover sets, each asked set's first record.
     fn outages(&self, answers: &[Vec<Answer>], asked: &[usize]) -> Vec<Vec<String>> {
         let mut out: Vec<Vec<String>> = Vec::new();
-        let add = |out: &mut Vec<Vec<String>>, endpoints: Vec<String>| {
-            if !endpoints.is_empty() && !out.contains(&endpoints) {
+        let mut seen: HashSet<Vec<String>> = HashSet::new();
+        let mut add = |out: &mut Vec<Vec<String>>, endpoints: Vec<String>| {
+            if !endpoints.is_empty() && seen.insert(endpoints.clone()) {
                 out.push(endpoints);
             }
         };
@@ -794,11 +801,18 @@ impl<'z> Builder<'z> {
     fn description(&self, outages: &[Vec<String>]) -> String {
         let files: Vec<String> = self.zone.files.iter().map(|f| f.display().to_string()).collect();
         let format = self.zone.format.map_or("", |f| f.name());
-        let outage_list: Vec<String> = outages
+        // A zone of thousands of records would make a description longer than a scenario's
+        // may be: the first outages are listed, the rest counted.
+        const LISTED: usize = 10;
+        let mut outage_list: Vec<String> = outages
             .iter()
+            .take(LISTED)
             .enumerate()
             .map(|(k, e)| format!("{} at {}m", e.join(" + "), OUTAGE_FIRST_MIN + k as u64 * OUTAGE_EVERY_MIN))
             .collect();
+        if outages.len() > LISTED {
+            outage_list.push(format!("{} more, one every {OUTAGE_EVERY_MIN}m", outages.len() - LISTED));
+        }
         format!(
             "Imported by `fosim import {format}` from {}. Record sets and health checks are the zone's; these are \
              defaults to edit: the clients ({CLIENTS} per record set asked, {REQUESTS_PER_S} requests a second, caching \

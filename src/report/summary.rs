@@ -84,13 +84,14 @@ fn row(metric: String, values: &[Option<f64>]) -> Row {
     let sd =
         mean.filter(|_| n > 1).map(|m| (present.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     let half_width = sd.map(|s| t_975(n - 1) * s / (n as f64).sqrt());
+    let interval = mean.zip(half_width).map(|(m, h)| honest_interval(&metric, &present, m, h));
     Row {
         metric,
         n: n as u64,
         missing: (values.len() - n) as u64,
         mean,
-        ci95_low: mean.zip(half_width).map(|(m, h)| m - h),
-        ci95_high: mean.zip(half_width).map(|(m, h)| m + h),
+        ci95_low: interval.map(|i| i.0),
+        ci95_high: interval.map(|i| i.1),
         sd,
         min: present.first().copied(),
         p5: percentile(&present, 0.05),
@@ -98,6 +99,75 @@ fn row(metric: String, values: &[Option<f64>]) -> Row {
         p95: percentile(&present, 0.95),
         max: present.last().copied(),
     }
+}
+
+/// The 95 % interval of a figure's mean, within the figure's range (docs/model.md §8.3):
+/// Student's t around the mean, intersected with the range (every figure is 0 or more; shares
+/// lie in [0, 1]), so an interval never holds a value the figure cannot take. A count whose t
+/// interval reaches below zero, or that was zero in every run, is a rare event the normal
+/// approximation cannot describe: its interval also covers the exact Poisson (Garwood)
+/// interval of the per-run rate, which for a zero count still has an upper bound above 0.
+/// Times and rates (`…_s`, `…_per_day`, `…_per_month`) are not counts: they keep the
+/// intersected t interval.
+fn honest_interval(metric: &str, sorted: &[f64], mean: f64, half_width: f64) -> (f64, f64) {
+    let (floor, ceiling) = if is_share(metric) { (0.0, 1.0) } else { (0.0, f64::INFINITY) };
+    let (mut low, mut high) = ((mean - half_width).max(floor), (mean + half_width).min(ceiling));
+    let rate_or_time = ["_s", "_per_day", "_per_month"].iter().any(|suffix| metric.ends_with(suffix));
+    let count = !rate_or_time && !is_share(metric) && sorted.iter().all(|x| x.fract() == 0.0 && *x >= 0.0);
+    if count && (mean - half_width < 0.0 || sorted.last() == Some(&0.0)) {
+        let (p_low, p_high) = poisson_interval(sorted.iter().sum(), sorted.len());
+        (low, high) = (low.min(p_low), high.max(p_high));
+    }
+    (low, high)
+}
+
+/// Figures that are shares or probabilities, in [0, 1].
+fn is_share(metric: &str) -> bool {
+    let last = metric.rsplit('/').next().unwrap_or(metric);
+    last == "availability" || last.contains("share") || last.ends_with("_fraction")
+}
+
+/// The exact (Garwood) 95 % interval of a Poisson mean per run, from `total` events in `runs`
+/// runs: χ²(0.025; 2·total) / 2 and χ²(0.975; 2·total + 2) / 2, divided by the runs.
+fn poisson_interval(total: f64, runs: usize) -> (f64, f64) {
+    if total > 10_000.0 {
+        // The normal approximation is within 0.1 % here, and the exact sum would be slow.
+        let half = 1.959_964 * total.sqrt();
+        return ((total - half) / runs as f64, (total + 1.0 + half) / runs as f64);
+    }
+    let low = if total == 0.0 { 0.0 } else { chi_square_quantile(0.025, 2.0 * total) / 2.0 };
+    let high = chi_square_quantile(0.975, 2.0 * total + 2.0) / 2.0;
+    (low / runs as f64, high / runs as f64)
+}
+
+/// The p quantile of χ² with an even number `df` = 2k of degrees of freedom, exactly: half of
+/// it is Gamma(k, 1), whose distribution function is one minus a Poisson(y) probability of
+/// fewer than k events; found by bisection.
+fn chi_square_quantile(p: f64, df: f64) -> f64 {
+    let k = (df / 2.0).round().max(1.0) as u64;
+    // P(Gamma(k, 1) <= y) = 1 - sum_{i<k} e^-y y^i / i!, summed in logarithms.
+    let cdf = |y: f64| {
+        if y <= 0.0 {
+            return 0.0;
+        }
+        let (mut log_term, mut log_sum) = (-y, -y);
+        for i in 1..k {
+            log_term += y.ln() - (i as f64).ln();
+            let (high, low) = if log_term > log_sum { (log_term, log_sum) } else { (log_sum, log_term) };
+            log_sum = high + (low - high).exp().ln_1p();
+        }
+        1.0 - log_sum.exp()
+    };
+    let mut high = k as f64 + 10.0 * (k as f64).sqrt() + 10.0;
+    while cdf(high) < p {
+        high *= 2.0;
+    }
+    let mut low = 0.0;
+    for _ in 0..100 {
+        let mid = 0.5 * (low + high);
+        if cdf(mid) < p { low = mid } else { high = mid }
+    }
+    low + high
 }
 
 /// Linear interpolation between closest ranks (R's type 7) of sorted values.
@@ -263,5 +333,46 @@ mod tests {
         assert!(r.ci95_low.unwrap() < 2.0 && r.ci95_high.unwrap() > 2.0);
         let single = row("y".into(), &[Some(5.0)]);
         assert_eq!(single.ci95_low, None);
+    }
+
+    #[test]
+    fn intervals_stay_within_a_figures_range() {
+        // One false failover in ten runs: the t interval reaches below zero; the exact Poisson
+        // interval of 1 event in 10 runs is [0.0025, 0.557].
+        let mut v = vec![Some(0.0); 9];
+        v.push(Some(1.0));
+        let r = row("/totals/false_failovers".into(), &v);
+        assert_eq!(r.ci95_low, Some(0.0));
+        assert!((r.ci95_high.unwrap() - 0.557).abs() < 0.01, "{:?}", r.ci95_high);
+        // Never seen in 10 runs: still an upper bound, -ln(0.025) / 10.
+        let r = row("/totals/false_failovers".into(), &vec![Some(0.0); 10]);
+        assert_eq!(r.ci95_low, Some(0.0));
+        assert!((r.ci95_high.unwrap() - 0.3689).abs() < 1e-3, "{:?}", r.ci95_high);
+        // A skewed duration: clipped at zero, not widened.
+        let r = row("/totals/false_failover_s".into(), &v);
+        assert_eq!(r.ci95_low, Some(0.0));
+        assert!((r.ci95_high.unwrap() - (0.1 + t_975(9) * (0.1f64).sqrt() / 10f64.sqrt())).abs() < 1e-9);
+        // A share near 1 never above 1.
+        let r = row("/totals/availability".into(), &[Some(1.0), Some(1.0), Some(0.9)]);
+        assert_eq!(r.ci95_high, Some(1.0));
+        // A count that does not vary keeps its point interval.
+        let r = row("/episodes/0/clients_active".into(), &[Some(100.0), Some(100.0)]);
+        assert_eq!((r.ci95_low, r.ci95_high), (Some(100.0), Some(100.0)));
+    }
+
+    #[test]
+    fn chi_square_quantiles_match_tables() {
+        // R: qchisq(0.975, 2) = 7.3778, qchisq(0.975, 4) = 11.1433, qchisq(0.025, 4) = 0.48442,
+        // qchisq(0.975, 22) = 36.7807, qchisq(0.025, 2000) = 1877.86.
+        for (p, df, expected) in [
+            (0.975, 2.0, 7.3778),
+            (0.975, 4.0, 11.1433),
+            (0.025, 4.0, 0.48442),
+            (0.975, 22.0, 36.7807),
+            (0.025, 2000.0, 1877.86),
+        ] {
+            let found = chi_square_quantile(p, df);
+            assert!((found - expected).abs() / expected < 1e-4, "qchisq({p}, {df}) = {found}, expected {expected}");
+        }
     }
 }

@@ -892,6 +892,7 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
                 check_invariants(run, &shape);
             }
             check_trace(&a, &scenario);
+            check_intervals(&a);
             let exact = fosim::simulate::simulate(&config_from(&scenario), &scenario, 2, true, &|_, _| {})
                 .expect("the run succeeds");
             check_request_free_figures(&a, &exact);
@@ -911,6 +912,18 @@ fn random_scenarios_keep_the_invariants_and_are_deterministic() {
     schema_names(&schema, &schema, "Scenario", &mut BTreeSet::new(), &mut expected);
     let missing: Vec<&String> = expected.difference(&used).filter(|n| !UNSWARMED.contains(&n.as_str())).collect();
     assert!(missing.is_empty(), "the swarm never uses these fields or values of the scenario schema: {missing:?}");
+}
+
+/// Every summary interval holds its mean and stays within its figure's range: no figure is
+/// below zero, and shares are within [0, 1] (docs/model.md §7.7).
+fn check_intervals(report: &fosim::report::Report) {
+    for row in &report.summary {
+        let (Some(mean), Some(low), Some(high)) = (row.mean, row.ci95_low, row.ci95_high) else { continue };
+        assert!(low >= 0.0 && low <= mean + 1e-9 && mean <= high + 1e-9, "{}: {mean} [{low}, {high}]", row.metric);
+        if row.metric.ends_with("/availability") {
+            assert!(high <= 1.0, "{}: a share's interval above 1: {high}", row.metric);
+        }
+    }
 }
 
 /// The schema's fields that no swarm scenario needs: text for readers and editors, and

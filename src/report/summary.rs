@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(r.ci95_low, Some(0.0));
         assert!((r.ci95_high.unwrap() - 0.557).abs() < 0.01, "{:?}", r.ci95_high);
         // Never seen in 10 runs: still an upper bound, -ln(0.025) / 10.
-        let r = row("/totals/false_failovers".into(), &vec![Some(0.0); 10]);
+        let r = row("/totals/false_failovers".into(), &[Some(0.0); 10]);
         assert_eq!(r.ci95_low, Some(0.0));
         assert!((r.ci95_high.unwrap() - 0.3689).abs() < 1e-3, "{:?}", r.ci95_high);
         // A skewed duration: clipped at zero, not widened.

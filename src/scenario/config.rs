@@ -1038,9 +1038,14 @@ impl Validator<'_> {
             self.warn(
                 at,
                 format!(
-                    "{shown} {} not Route 53 checker regions ({}); fosim models them as other groups of checkers",
-                    if unknown.len() == 1 { "is" } else { "are" },
-                    regions.join(", ")
+                    "{shown} {} ({}); fosim models {} as other groups of checkers",
+                    if unknown.len() == 1 {
+                        "is not a Route 53 checker region"
+                    } else {
+                        "are not Route 53 checker regions"
+                    },
+                    regions.join(", "),
+                    if unknown.len() == 1 { "it" } else { "them" }
                 ),
             );
         }
@@ -1157,7 +1162,7 @@ impl Validator<'_> {
 
     /// The pools a group's clients use, as (pool, weight) with the weights normalised to
     /// sum to 1; a lone pool needs no weights.
-    fn resolver_weights(&self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<Vec<(u32, f64)>> {
+    fn resolver_weights(&mut self, s: &Scenario, id: &str, g: &super::ClientGroup) -> Check<Vec<(u32, f64)>> {
         let at = pointer(&["clients", id, "resolvers"]);
         let weights: Vec<(String, f64)> =
             match &g.resolvers {
@@ -1181,6 +1186,17 @@ impl Validator<'_> {
         let total: f64 = pools.iter().map(|(_, w)| w).sum();
         if total <= 0.0 {
             return Err(self.error(&at, "expected pool weights with a positive sum, found a sum of 0"));
+        }
+        if (total - 1.0).abs() > 1e-6 {
+            let shares: Vec<String> =
+                weights.iter().zip(&pools).map(|((name, _), (_, w))| format!("{name} {:.3}", w / total)).collect();
+            self.warn(
+                &at,
+                format!(
+                    "the weights sum to {total}, not 1; fosim uses them as shares of the group: {}",
+                    shares.join(", ")
+                ),
+            );
         }
         pools.iter_mut().for_each(|(_, w)| *w /= total);
         Ok(pools)

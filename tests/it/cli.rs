@@ -2,7 +2,7 @@
 //! written; plus `schema` and `--format json`.
 
 use assert_cmd::Command;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::Path;
 
 fn basic() -> Value {
@@ -149,6 +149,20 @@ fn validate_reports_errors_and_warnings() {
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("10s or 30s only"), "{stdout}");
+    // Resolver weights that do not sum to 1 are shares, said in a warning; a region that is
+    // not Route 53's (and no typo of one) is allowed with a warning.
+    v["resolvers"]["vpc"] = json!({ "count": 2 });
+    v["clients"]["users"]["resolvers"] = json!({ "isp": 0.9, "vpc": 0.2 });
+    v["health_checks"]["hc-primary"]["regions"] = json!(["us-east-1", "eu-west-1", "on-premises"]);
+    std::fs::write(&warned, v.to_string()).unwrap();
+    let output = Command::cargo_bin("fosim").unwrap().arg("validate").arg(&warned).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("/clients/users/resolvers: the weights sum to 1.1, not 1; fosim uses them as shares of the group: isp 0.818, vpc 0.182"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"on-premises\" is not a Route 53 checker region (us-east-1"), "{stdout}");
     let output = Command::cargo_bin("fosim")
         .unwrap()
         .arg("validate")

@@ -242,3 +242,26 @@ impl Config {
         60.0 + s.warmup_s + f64::from(self.trials) * per_trial
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    /// The testbed's configurations are read by fosim's loader: errors name the file, the
+    /// field's path and line:column, in plain words; a name twice in one object is refused.
+    #[test]
+    fn bad_configurations_are_refused_in_plain_words() {
+        let good = std::fs::read_to_string("configs/a-refuse.json").expect("a bundled configuration");
+        assert!(Config::from_json(&good, "a-refuse.json").is_ok());
+        let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
+        value["trials"] = serde_json::json!("many");
+        let err = Config::from_json(&value.to_string(), "c.json").unwrap_err();
+        assert!(err.starts_with("c.json:1:") && err.contains("at /trials: expected"), "{err}");
+        assert!(err.contains("found the text \"many\""), "{err}");
+        let twice = good.replacen('{', "{\"trials\": 1, \"trials\": 2, ", 1);
+        let err = Config::from_json(&twice, "c.json").unwrap_err();
+        assert!(err.contains("\"trials\" appears twice in this object"), "{err}");
+        let err = Config::from_json("", "c.json").unwrap_err();
+        assert!(err.contains("the file is empty"), "{err}");
+    }
+}

@@ -567,7 +567,8 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
             .map_err(|why| anyhow::anyhow!("{}: cannot export: {why}", args.sweep.display()))?;
     }
     let owned = (0..sweep.points.len()).filter(|&p| args.shard.is_none_or(|s| s.owns(p))).count();
-    let with_base = usize::from(args.shard.is_none_or(|s| s.index == 1));
+    // A base equal to a grid point is not run again.
+    let with_base = usize::from(sweep.base_point.is_none() && args.shard.is_none_or(|s| s.index == 1));
     let total_runs = (owned + with_base) as u64 * u64::from(sweep.runs);
     eprintln!(
         "{}: {} points × {} runs{}",
@@ -576,6 +577,9 @@ fn sweep(args: &SweepArgs, tune: Option<Option<fosim::sweep::Objective>>) -> Res
         sweep.runs,
         args.shard.map_or(String::new(), |s| format!(", shard {}/{} runs {owned} of them", s.index, s.count))
     );
+    if let Some(p) = sweep.base_point {
+        eprintln!("the base scenario is the point {}: its results are reused", sweep.describe_point(p));
+    }
     let started = Instant::now();
     let bar = ProgressBar::new((owned + with_base) as u64);
     bar.set_style(
@@ -663,10 +667,7 @@ fn export(dir: &Path, results: &fosim::sweep::run::SweepResults, format: ExportF
 
 fn finish_sweep(dir: &Path, results: &fosim::sweep::run::SweepResults) -> Result<()> {
     let mut files = fosim::sweep::output::files(results);
-    for figure in fosim::plot::sweep::all(results)? {
-        files.push((format!("{}.svg", figure.name), figure.svg.into_bytes()));
-        files.push((format!("{}.png", figure.name), figure.png));
-    }
+    files.extend(fosim::plot::sweep::files(results)?);
     write_files(dir, &files)?;
     let text = |name: &str| files.iter().find(|(n, _)| n == name).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
     if let Some(table) = text("results.md") {

@@ -2,11 +2,12 @@
 //!
 //! Plots never run the engine, so everything can be redrawn from a saved run directory.
 //! Text is drawn with the embedded DejaVu Sans (no system fonts): each chart is drawn
-//! twice, once per backend, by one generic `draw`.
+//! twice, once per backend, by one generic `draw`; PNG text goes through `raster.rs`.
 
 mod cdf;
 mod check_kinds;
 mod checkers;
+mod raster;
 mod runs;
 pub mod sweep;
 mod timeline;
@@ -93,7 +94,7 @@ fn render<C: Chart>(chart: &C) -> Result<Figure, PlotError> {
     }
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let root = raster::Raster(BitMapBackend::with_buffer(&mut rgb, (width, height))).into_drawing_area();
         chart.draw(&root).map_err(fail)?;
         root.present().map_err(|e| fail(Box::new(e)))?;
     }

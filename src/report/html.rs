@@ -31,7 +31,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1440px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1440px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
 h1{margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:.6em 0 1.2em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555}\
@@ -89,7 +89,7 @@ pub fn render(report: &Report, charts: &[Embedded]) -> String {
 }
 
 /// An SVG document as an element of the page: without an XML declaration.
-fn inline_svg(svg: &str) -> &str {
+pub(crate) fn inline_svg(svg: &str) -> &str {
     match svg.find("<svg") {
         Some(at) => &svg[at..],
         None => svg,
@@ -100,7 +100,7 @@ fn secs_to_us(s: f64) -> u64 {
     (s * 1e6).round().max(0.0) as u64
 }
 
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     out.push_str("<table>\n<tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));

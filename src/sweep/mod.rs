@@ -5,6 +5,9 @@
 //! scenario is built and checked before anything runs. `run.rs` executes, `tune.rs`
 //! recommends, `output.rs` renders results.
 
+pub mod html;
+pub mod names;
+pub mod numbers;
 pub mod output;
 pub mod run;
 pub mod tune;
@@ -39,7 +42,9 @@ pub struct SweepFile {
     /// Replications per point; every point uses the same replication seeds.
     pub runs: i64,
     /// JSON Pointer into the scenario → a list of values, `{"from", "to", "step"}` (numbers
-    /// or durations), or `{"values": [...], "labels": [...]}`.
+    /// or durations), or `{"values": [...], "labels": [...]}`. The object forms may add
+    /// `"name"`: how tables and charts call the parameter (default: a short name from the
+    /// pointer).
     pub parameters: BTreeMap<String, Value>,
     /// Figures shown in the Markdown table and plotted (JSON Pointers into a run result,
     /// e.g. "/episodes/0/client_failover_s/p99"). Default: a standard set.
@@ -124,6 +129,10 @@ pub struct Sweep {
     pub parameters: Vec<Parameter>,
     /// Value index of each parameter, per point, in canonical order.
     pub points: Vec<Vec<usize>>,
+    /// The first grid point whose config equals the base scenario's: the base is not run
+    /// again, its results are this point's (the same config with the same run seeds gives
+    /// the same results).
+    pub base_point: Option<usize>,
     pub configs: Vec<Config>,
     pub metrics: Vec<String>,
     pub plot: Option<PlotAxes>,
@@ -166,6 +175,7 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
     for point in &points {
         configs.push(point_config(path, &base_source, &parameters, point)?);
     }
+    let base_point = same_run(&base, &configs);
     let metrics: Vec<String> =
         sweep.metrics.clone().unwrap_or_else(|| DEFAULT_METRICS.iter().map(|m| m.to_string()).collect());
     if let Some(axes) = &sweep.plot {
@@ -181,6 +191,7 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
         runs: sweep.runs as u32,
         parameters,
         points,
+        base_point,
         configs,
         metrics,
         plot: sweep.plot,
@@ -215,13 +226,19 @@ fn sweep_parameters(path: &Path, specs: &BTreeMap<String, Value>, base: &Value) 
         return Err(invalid(path, "/parameters", "expected at least one parameter to sweep, found none"));
     }
     let mut parameters = Vec::new();
+    let mut explicit = Vec::new();
     for (pointer, spec) in specs {
         let at = format!("/parameters/{}", pointer.replace('~', "~0").replace('/', "~1"));
-        let (values, labels) = parameter_values(path, &at, spec)?;
+        let (values, labels, name) = parameter_values(path, &at, spec)?;
         check_pointer(path, &at, base, pointer)?;
         parameters.push(Parameter { pointer: pointer.clone(), name: String::new(), values, labels });
+        explicit.push(name);
     }
-    name_parameters(&mut parameters);
+    let pointers: Vec<&str> = parameters.iter().map(|p| p.pointer.as_str()).collect();
+    let names = names::parameter_names(&pointers, &explicit);
+    for (p, name) in parameters.iter_mut().zip(names) {
+        p.name = name;
+    }
     Ok(parameters)
 }
 
@@ -275,16 +292,31 @@ pub(crate) fn swept(file: &Path, at: &str, parameters: &[Parameter], pointer: &s
     ))
 }
 
-/// A parameter's values and their labels, from a list, a range or labelled values.
-fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<(Vec<Value>, Vec<String>), InputError> {
+/// A parameter's values, their labels, and its name if the file gives one.
+type ParameterSpec = (Vec<Value>, Vec<String>, Option<String>);
+
+/// A parameter's values, their labels and its name if the file gives one, from a list, a
+/// range or labelled values.
+fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<ParameterSpec, InputError> {
+    let name = match spec.get("name") {
+        None => None,
+        Some(Value::String(n)) if !n.trim().is_empty() => Some(n.trim().to_owned()),
+        Some(other) => {
+            return Err(invalid(
+                file,
+                format!("{at}/name"),
+                format!("expected the parameter's name as text, found {}", describe(other)),
+            ));
+        }
+    };
     let (values, labels) = match spec {
         Value::Array(values) => (values.clone(), None),
         Value::Object(map) if map.contains_key("values") => {
-            if let Some(extra) = map.keys().find(|k| *k != "values" && *k != "labels") {
+            if let Some(extra) = map.keys().find(|k| !["values", "labels", "name"].contains(&k.as_str())) {
                 return Err(invalid(
                     file,
                     format!("{at}/{extra}"),
-                    format!("unknown field \"{extra}\"; expected \"values\" and optional \"labels\""),
+                    format!("unknown field \"{extra}\"; expected \"values\" and optional \"labels\" and \"name\""),
                 ));
             }
             let values = map["values"]
@@ -324,7 +356,7 @@ fn parameter_values(file: &Path, at: &str, spec: &Value) -> Result<(Vec<Value>, 
         return Err(invalid(file, at, "expected at least one value, found an empty list"));
     }
     let labels = labels.unwrap_or_else(|| values.iter().map(label).collect());
-    Ok((values, labels))
+    Ok((values, labels, name))
 }
 
 /// How a value reads in a table: strings bare, everything else as compact JSON.
@@ -338,11 +370,11 @@ fn label(value: &Value) -> String {
 /// Expands `{"from", "to", "step"}` over numbers or durations (duration strings give
 /// duration strings, so the values read as the user wrote them).
 fn range(file: &Path, at: &str, map: &serde_json::Map<String, Value>) -> Result<Vec<Value>, InputError> {
-    if let Some(extra) = map.keys().find(|k| !["from", "to", "step"].contains(&k.as_str())) {
+    if let Some(extra) = map.keys().find(|k| !["from", "to", "step", "name"].contains(&k.as_str())) {
         return Err(invalid(
             file,
             format!("{at}/{extra}"),
-            format!("unknown field \"{extra}\" in a range; expected from, to, step"),
+            format!("unknown field \"{extra}\" in a range; expected from, to, step and optional name"),
         ));
     }
     let get = |key: &str| {
@@ -437,27 +469,13 @@ fn check_pointer(file: &Path, at: &str, base: &Value, pointer: &str) -> Result<(
     Ok(())
 }
 
-/// Short unique names: the last pointer segment, lengthened where two would clash.
-fn name_parameters(parameters: &mut [Parameter]) {
-    let segments: Vec<Vec<&str>> = parameters.iter().map(|p| p.pointer[1..].split('/').collect()).collect();
-    let mut depth = vec![1usize; parameters.len()];
-    loop {
-        let names: Vec<String> =
-            segments.iter().zip(&depth).map(|(s, &d)| s[s.len() - d.min(s.len())..].join(".")).collect();
-        let mut clashed = false;
-        for i in 0..names.len() {
-            if names.iter().filter(|n| **n == names[i]).count() > 1 && depth[i] < segments[i].len() {
-                depth[i] += 1;
-                clashed = true;
-            }
-        }
-        if !clashed {
-            for (p, n) in parameters.iter_mut().zip(names) {
-                p.name = n;
-            }
-            return;
-        }
-    }
+/// The first point whose config would run exactly as the base scenario's. Configs are
+/// compared by their debug form, which prints every field (floats in round-trip form);
+/// warnings are left out, since they change nothing in a run.
+fn same_run(base: &Config, configs: &[Config]) -> Option<usize> {
+    let key = |c: &Config| format!("{:?}", Config { warnings: Vec::new(), ..c.clone() });
+    let base = key(base);
+    configs.iter().position(|c| key(c) == base)
 }
 
 /// The cartesian product in canonical order: parameters sorted by pointer, the last
@@ -578,19 +596,5 @@ mod tests {
             labels: vec![],
         };
         assert_eq!(grid(&[p(2), p(3)]), vec![vec![0, 0], vec![0, 1], vec![0, 2], vec![1, 0], vec![1, 1], vec![1, 2]]);
-    }
-
-    #[test]
-    fn names_are_short_and_unique() {
-        let p =
-            |pointer: &str| Parameter { pointer: pointer.into(), name: String::new(), values: vec![], labels: vec![] };
-        let mut ps = vec![
-            p("/health_checks/a/failure_threshold"),
-            p("/health_checks/b/failure_threshold"),
-            p("/dns/records/x/ttl"),
-        ];
-        name_parameters(&mut ps);
-        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["a.failure_threshold", "b.failure_threshold", "ttl"]);
     }
 }

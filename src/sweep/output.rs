@@ -1,11 +1,18 @@
 //! Sweep tables as bytes: `results.json`, `results.csv` (one row per point), `results.md`
-//! and, with an objective, `recommendation.json` / `.md` (the charts are `plot::sweep`'s). A
-//! pure function of `SweepResults`, which is why merged shards give exactly the files of the
-//! whole sweep.
+//! and, with an objective, `recommendation.json` / `.md` (the charts and `report.html` are
+//! `plot::sweep`'s). A pure function of `SweepResults`, which is why merged shards give
+//! exactly the files of the whole sweep.
+//!
+//! `results.md` (and the terminal) name parameters and figures by their short names
+//! (`names.rs`) and print each figure in one format (`numbers.rs`); `results.csv` stays
+//! machine-friendly, its headers derived from the JSON Pointers; `results.json` holds both.
 
+use super::names;
+use super::numbers::Format;
 use super::run::{PointResult, SweepResults};
 use super::tune;
 use crate::report::summary::Row;
+use std::collections::BTreeMap;
 
 /// Every table of a sweep: (name, bytes).
 pub fn files(results: &SweepResults) -> Vec<(String, Vec<u8>)> {
@@ -66,7 +73,7 @@ fn csv(results: &SweepResults) -> Vec<u8> {
     let metrics = all_metrics(results);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["point".to_owned()];
-    header.extend(results.parameters.iter().map(|p| format!("param_{}", p.name)));
+    header.extend(results.parameters.iter().map(|p| format!("param.{}", column_name(&p.pointer))));
     for m in &metrics {
         header.extend(STATS.iter().map(|(s, _)| format!("{}.{s}", column_name(m))));
     }
@@ -83,23 +90,54 @@ fn csv(results: &SweepResults) -> Vec<u8> {
     w.into_inner().expect("in memory")
 }
 
-/// "12.3 [11.9, 12.7]" or "never".
-pub fn cell(point: &PointResult, metric: &str) -> String {
+/// "12.3 [11.9, 12.7]" or "never", in the figure's format.
+pub fn cell(point: &PointResult, metric: &str, format: Format) -> String {
     let Some(row) = point.summary.iter().find(|r| r.metric == metric) else { return "–".into() };
     match (row.mean, row.ci95_low, row.ci95_high) {
-        (Some(m), Some(lo), Some(hi)) => format!("{} [{}, {}]", short(m), short(lo), short(hi)),
-        (Some(m), _, _) => short(m),
+        (Some(m), Some(lo), Some(hi)) => format!("{} [{}, {}]", format.show(m), format.show(lo), format.show(hi)),
+        (Some(m), _, _) => format.show(m),
         _ => "never".into(),
     }
 }
 
-/// Four significant digits, without scientific notation for everyday magnitudes.
-pub fn short(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
+/// The table of a sweep as rows of text: a header (parameter and figure names), the base,
+/// then every point. Shared by `results.md` and `report.html`.
+pub struct Table {
+    pub header: Vec<String>,
+    /// Columns that hold parameters (the rest hold figures).
+    pub parameter_columns: usize,
+    pub rows: Vec<Vec<String>>,
+    /// (name, JSON Pointer) of every figure column.
+    pub figures: Vec<(String, String)>,
+}
+
+pub fn table(results: &SweepResults) -> Table {
+    let names = names::figures(results);
+    let formats: BTreeMap<&str, Format> =
+        results.metrics.iter().map(|m| (m.as_str(), Format::of_metric(results, m))).collect();
+    let mut header: Vec<String> = results.parameters.iter().map(|p| p.name.clone()).collect();
+    header.extend(results.metrics.iter().map(|m| names::figure(&names, m)));
+    let row = |settings: Vec<String>, point: &PointResult| {
+        let mut cells = settings;
+        cells.extend(results.metrics.iter().map(|m| cell(point, m, formats[m.as_str()]).replace('\n', " ")));
+        cells
+    };
+    let mut rows = vec![row(
+        (0..results.parameters.len()).map(|k| format!("base: {}", names::base_label(results, k))).collect(),
+        &results.base,
+    )];
+    for p in &results.points {
+        rows.push(row(
+            results.parameters.iter().zip(&p.values).map(|(param, &v)| param.labels[v].clone()).collect(),
+            p,
+        ));
     }
-    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
-    format!("{x:.digits$}")
+    Table {
+        header,
+        parameter_columns: results.parameters.len(),
+        rows,
+        figures: results.metrics.iter().map(|m| (names::figure(&names, m), m.clone())).collect(),
+    }
 }
 
 fn markdown(results: &SweepResults) -> String {
@@ -116,31 +154,28 @@ fn markdown(results: &SweepResults) -> String {
         results.seed,
         results.fosim_version
     );
-    let mut header: Vec<String> = results.parameters.iter().map(|p| p.name.clone()).collect();
-    header.extend(results.metrics.iter().cloned());
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let _ = writeln!(out, "|{}|", vec!["---"; header.len()].join("|"));
-    let mut row = |settings: Vec<String>, point: &PointResult| {
-        let mut cells = settings;
-        cells.extend(results.metrics.iter().map(|m| cell(point, m)));
-        let _ = writeln!(out, "| {} |", cells.join(" | ").replace('\n', " "));
-    };
-    row(
-        results.parameters.iter().map(|p| format!("base: {}", label_or_default(&p.base_value))).collect(),
-        &results.base,
-    );
-    for p in &results.points {
-        row(results.parameters.iter().zip(&p.values).map(|(param, &v)| param.labels[v].clone()).collect(), p);
+    if let Some(p) = results.base_point {
+        let _ = writeln!(
+            out,
+            "The base scenario is the point {}: it ran once, and the base row repeats that point's figures.\n",
+            tune::settings_of(results, &results.points[p])
+        );
+    }
+    let table = table(results);
+    let _ = writeln!(out, "| {} |", table.header.join(" | "));
+    let _ = writeln!(out, "|{}|", vec!["---"; table.header.len()].join("|"));
+    for row in &table.rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    let _ = writeln!(out, "\nParameters:");
+    for p in &results.parameters {
+        let _ = writeln!(out, "- {}: `{}`", p.name, p.pointer);
+    }
+    let _ = writeln!(out, "\nFigures (JSON Pointers into a run's results):");
+    for (name, pointer) in &table.figures {
+        let _ = writeln!(out, "- {name}: `{pointer}`");
     }
     out
-}
-
-fn label_or_default(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => "default".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -148,10 +183,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_read_short() {
-        assert_eq!(short(96.74712), "96.75");
-        assert_eq!(short(0.012345), "0.01235");
-        assert_eq!(short(12345.6), "12346");
-        assert_eq!(short(0.0), "0");
+    fn csv_headers_come_from_pointers() {
+        assert_eq!(column_name("/episodes/0/client_failover_s/p99"), "episodes.0.client_failover_s.p99");
     }
 }

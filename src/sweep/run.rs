@@ -34,6 +34,10 @@ pub struct SweepResults {
     pub metrics: Vec<String>,
     pub plot: Option<Axes>,
     pub objective: Option<Objective>,
+    /// The grid point equal to the base scenario, whose results the base reuses (the base is
+    /// run only when no point equals it).
+    #[serde(default)]
+    pub base_point: Option<usize>,
     /// The base scenario itself, run with the same seeds.
     pub base: PointResult,
     pub points: Vec<PointResult>,
@@ -183,8 +187,10 @@ fn run_point(
 pub fn run(sweep: &Sweep, shard: Option<Shard>, progress: &(dyn Fn(usize) + Sync)) -> Result<SweepResults, RunError> {
     let tracked = tracked_metrics(sweep);
     let owned: Vec<usize> = (0..sweep.points.len()).filter(|&p| shard.is_none_or(|s| s.owns(p))).collect();
-    // The base belongs to the first shard, so that merged shards hold it exactly once.
-    let base = if shard.is_none_or(|s| s.index == 1) {
+    // The base belongs to the first shard, so that merged shards hold it exactly once; a
+    // base equal to a grid point is that point's results, filled in when the points are
+    // all there (`reuse_base`).
+    let base = if sweep.base_point.is_none() && shard.is_none_or(|s| s.index == 1) {
         let base = run_point(&sweep.base, sweep.runs, &tracked, -1, Vec::new())?;
         progress(1);
         base
@@ -199,7 +205,7 @@ pub fn run(sweep: &Sweep, shard: Option<Shard>, progress: &(dyn Fn(usize) + Sync
             result
         })
         .collect::<Result<_, _>>()?;
-    Ok(SweepResults {
+    let mut results = SweepResults {
         schema_version: SWEEP_SCHEMA_VERSION,
         fosim_version: env!("CARGO_PKG_VERSION").to_owned(),
         name: sweep.name.clone(),
@@ -222,9 +228,24 @@ pub fn run(sweep: &Sweep, shard: Option<Shard>, progress: &(dyn Fn(usize) + Sync
         metrics: sweep.metrics.clone(),
         plot: sweep.plot.as_ref().map(|a| Axes { x: a.x.clone(), y: a.y.clone(), facet: a.facet.clone() }),
         objective: sweep.objective.clone(),
+        base_point: sweep.base_point,
         base,
         points,
-    })
+    };
+    if shard.is_none() {
+        reuse_base(&mut results);
+    }
+    Ok(results)
+}
+
+/// Copies the results of the grid point equal to the base scenario into the base, once
+/// every point is there.
+fn reuse_base(results: &mut SweepResults) {
+    if let Some(p) = results.base_point {
+        let point = &results.points[p];
+        assert_eq!(point.index, p as i64, "points are in grid order");
+        results.base = PointResult { index: -1, values: Vec::new(), ..point.clone() };
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,5 +301,12 @@ pub fn merge(mut shards: Vec<(String, ShardFile)>) -> Result<SweepResults, Merge
             format!("the shards hold {} points, the sweep has {}", indices.len(), first.points_total),
         ));
     }
+    if merged.base_point.is_some_and(|p| p >= first.points_total) {
+        return Err(bad(
+            &first_name,
+            format!("the base's grid point is outside the sweep's {} points", first.points_total),
+        ));
+    }
+    reuse_base(&mut merged);
     Ok(merged)
 }

@@ -3,6 +3,8 @@
 //! Pareto front of the objective against each constrained figure, and the winning settings
 //! as a JSON patch. Reads `SweepResults` only, so it can run on saved or merged results.
 
+use super::names;
+use super::numbers::Format;
 use super::run::{PointResult, SweepResults};
 use super::{Constraint, Objective};
 use crate::report::summary::t_975;
@@ -259,25 +261,33 @@ pub fn recommend(results: &SweepResults, objective: &Objective) -> Recommendatio
     Recommendation { objective: objective.clone(), groups }
 }
 
-/// The recommendation for people.
+/// The recommendation for people: figures by their short names, each in its format.
 pub fn render(results: &SweepResults, r: &Recommendation) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let o = &r.objective;
-    let _ = writeln!(out, "Tuning {}: minimise {}", results.name, o.minimize);
+    let names = names::figures(results);
+    let name = |m: &str| names::figure(&names, m);
+    let _ = writeln!(out, "Tuning {}: minimise {}", results.name, name(&o.minimize));
     for c in &o.subject_to {
-        let _ = writeln!(out, "  subject to {} {}", c.metric, bound(c));
+        let _ = writeln!(out, "  subject to {} {}", name(&c.metric), bound(c));
     }
     for g in &r.groups {
         if r.groups.len() > 1 {
             let _ = writeln!(out, "\n== For {} ==", g.label);
         }
-        group(&mut out, results, o, g);
+        group(&mut out, results, &name, o, g);
     }
     out
 }
 
-fn group(out: &mut String, results: &SweepResults, o: &Objective, g: &GroupRecommendation) {
+fn group(
+    out: &mut String,
+    results: &SweepResults,
+    name: &dyn Fn(&str) -> String,
+    o: &Objective,
+    g: &GroupRecommendation,
+) {
     use std::fmt::Write;
     let _ = writeln!(out, "{} of {} points satisfy the constraints.", g.feasible, g.points);
     let Some(best) = &g.best else {
@@ -285,33 +295,46 @@ fn group(out: &mut String, results: &SweepResults, o: &Objective, g: &GroupRecom
             out,
             "No point satisfies every constraint; relax a bound or widen the grid (the Pareto fronts below show the trade-off)."
         );
-        fronts(out, o, g);
+        fronts(out, results, name, o, g);
         return;
     };
+    let f = Format::of_metric(results, &o.minimize);
     let ci = match best.objective_ci95 {
-        (Some(lo), Some(hi)) => format!(" [{lo:.3} – {hi:.3}]"),
+        (Some(lo), Some(hi)) => format!(" [{} – {}]", f.show(lo), f.show(hi)),
         _ => String::new(),
     };
     let _ = writeln!(out, "Best point: {}", best.settings);
-    let _ =
-        writeln!(out, "  {} = {:.3}{ci} (mean over {} runs, 95 % CI)", o.minimize, best.objective_mean, results.runs);
+    let _ = writeln!(
+        out,
+        "  {} = {}{ci} (mean over {} runs, 95 % CI)",
+        name(&o.minimize),
+        f.show(best.objective_mean),
+        results.runs
+    );
     if let Some(base) = best.base_mean {
-        let _ = write!(out, "  {}: {base:.3}", best.reference);
+        let _ = write!(out, "  {}: {}", best.reference, f.show(base));
         if let Some(c) = &best.change_vs_base {
+            let signed = |x: f64| if x >= 0.0 { format!("+{}", f.show(x)) } else { f.show(x) };
             let ci = match (c.ci95_low, c.ci95_high) {
-                (Some(lo), Some(hi)) => format!(" [{lo:+.3} – {hi:+.3}]"),
+                (Some(lo), Some(hi)) => format!(" [{} – {}]", signed(lo), signed(hi)),
                 _ => String::new(),
             };
-            let _ = write!(out, "; change {:+.3}{ci}, paired over {} runs with the same seeds", c.mean, c.paired_runs);
+            let _ =
+                write!(out, "; change {}{ci}, paired over {} runs with the same seeds", signed(c.mean), c.paired_runs);
         }
         let _ = writeln!(out);
     }
     for c in &best.constraints {
-        let value = c.mean.map_or("missing".into(), |m| format!("{m:.4}"));
-        let _ =
-            writeln!(out, "  {} = {value} ({}, {})", c.metric, c.bound, if c.satisfied { "ok" } else { "violated" });
+        let value = c.mean.map_or("missing".into(), |m| Format::of_metric(results, &c.metric).show(m));
+        let _ = writeln!(
+            out,
+            "  {} = {value} ({}, {})",
+            name(&c.metric),
+            c.bound,
+            if c.satisfied { "ok" } else { "violated" }
+        );
     }
-    fronts(out, o, g);
+    fronts(out, results, name, o, g);
     let _ = writeln!(
         out,
         "Winning settings as a JSON patch (RFC 6902) for the base scenario:\n{}",
@@ -319,12 +342,20 @@ fn group(out: &mut String, results: &SweepResults, o: &Objective, g: &GroupRecom
     );
 }
 
-fn fronts(out: &mut String, o: &Objective, g: &GroupRecommendation) {
+fn fronts(
+    out: &mut String,
+    results: &SweepResults,
+    name: &dyn Fn(&str) -> String,
+    o: &Objective,
+    g: &GroupRecommendation,
+) {
     use std::fmt::Write;
+    let fo = Format::of_metric(results, &o.minimize);
     for front in &g.pareto {
-        let _ = writeln!(out, "Pareto front: {} (left) against {} (right)", o.minimize, front.metric);
+        let ff = Format::of_metric(results, &front.metric);
+        let _ = writeln!(out, "Pareto front: {} (left) against {} (right)", name(&o.minimize), name(&front.metric));
         for (_, settings, objective, figure) in &front.points {
-            let _ = writeln!(out, "  {objective:>12.3} {figure:>12.4}   {settings}");
+            let _ = writeln!(out, "  {:>12} {:>12}   {settings}", fo.show(*objective), ff.show(*figure));
         }
     }
 }

@@ -277,3 +277,208 @@ fn the_bundled_sweeps_run_and_recommend() {
     assert!(best["constraints"][0]["satisfied"] == true);
     assert!(best["change_vs_base"]["ci95_high"].as_f64().unwrap() < 0.0, "the winner beats the base scenario: {best}");
 }
+
+/// The cells of the Markdown table of `results.md`: (header, rows).
+fn markdown_table(md: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let rows: Vec<Vec<String>> = md
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+        .collect();
+    (rows[0].clone(), rows[1..].to_vec())
+}
+
+#[test]
+fn sweep_tables_name_parameters_and_figures_shortly_and_json_keeps_pointers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sweep = small_sweep();
+    sweep["parameters"]["/endpoints/primary/faults/1/rate"] = json!({ "name": "blip loss", "values": [0.9] });
+    sweep["parameters"]["/endpoints/primary/faults/0/duration"] = json!(["10m"]);
+    let path = write_sweep(dir.path(), sweep);
+    let out = dir.path().join("out");
+    fosim("2").arg("tune").arg(&path).arg("--out").arg(&out).assert().success();
+    let md = std::fs::read_to_string(out.join("small/results.md")).unwrap();
+    let (header, _) = markdown_table(&md);
+    assert_eq!(
+        header,
+        [
+            "ttl",
+            "primary fault 0 duration",
+            "blip loss",
+            "failure threshold",
+            "detection (s)",
+            "client failover p99 (s)",
+            "availability",
+            "false failovers per day",
+            "authoritative queries per s"
+        ],
+        "{md}"
+    );
+    assert!(!md.contains("| /"), "no column is headed by a pointer: {md}");
+    let html = std::fs::read_to_string(out.join("small/report.html")).unwrap();
+    for name in ["primary fault 0 duration", "blip loss", "client failover p99 (s)", "false failovers per day"] {
+        assert!(html.contains(&format!(">{name}<")), "report.html names {name}");
+    }
+    let r = results(&out.join("small"));
+    let pointers: Vec<(&str, &str)> = r["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["pointer"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    assert!(pointers.contains(&("/endpoints/primary/faults/0/duration", "primary fault 0 duration")), "{pointers:?}");
+    assert!(pointers.contains(&("/health_checks/hc/failure_threshold", "failure threshold")), "{pointers:?}");
+    assert!(r["metrics"].as_array().unwrap().contains(&json!("/episodes/0/client_failover_s/p99")));
+    // The CSV stays machine-friendly: headers from the pointers.
+    let csv = std::fs::read_to_string(out.join("small/results.csv")).unwrap();
+    let csv_header = csv.lines().next().unwrap();
+    assert!(csv_header.starts_with("point,param.dns.records.app.ttl,param.endpoints.primary.faults.0.duration,"));
+    assert!(csv_header.contains(",episodes.0.client_failover_s.p99.mean,"));
+}
+
+#[test]
+fn a_base_equal_to_a_grid_point_runs_once_and_gives_what_running_it_separately_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // The base has threshold 2 and TTL 30s: a point of the small sweep's grid.
+    let path = write_sweep(dir.path(), small_sweep());
+    let out = dir.path().join("reused");
+    let output = fosim("2").arg("sweep").arg(&path).arg("--out").arg(&out).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the base scenario is the point") && stderr.contains("reused"), "{stderr}");
+    let reused = results(&out.join("small"));
+    let p = reused["base_point"].as_u64().expect("the base is a grid point") as usize;
+    assert_eq!(reused["points"][p]["values"], json!([1, 1]), "ttl = 30s, threshold = 2");
+    assert_eq!(reused["base"]["summary"], reused["points"][p]["summary"]);
+    assert_eq!(reused["base"]["per_run"], reused["points"][p]["per_run"]);
+    // A grid without that point runs the base on its own: the same figures.
+    let mut apart = small_sweep();
+    apart["parameters"]["/health_checks/hc/failure_threshold"] = json!([1, 3]);
+    std::fs::write(&path, apart.to_string()).unwrap();
+    let out = dir.path().join("apart");
+    fosim("1").arg("sweep").arg(&path).arg("--out").arg(&out).assert().success();
+    let separate = results(&out.join("small"));
+    assert!(separate["base_point"].is_null());
+    assert_eq!(separate["base"]["summary"], reused["base"]["summary"], "the base's figures, run apart or reused");
+    assert_eq!(separate["base"]["per_run"], reused["base"]["per_run"]);
+}
+
+/// The text of every `<text>` element of an SVG chart.
+fn svg_texts(svg: &str) -> Vec<&str> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>'))
+        .map(|(_, rest)| rest.split('<').next().unwrap().trim())
+        .collect()
+}
+
+/// Decimals of every number in a cell such as "12.3 [11.9, 12.7]".
+fn decimals(cell: &str) -> Vec<usize> {
+    cell.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| t.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|t| t.split_once('.').map_or(0, |(_, d)| d.len()))
+        .collect()
+}
+
+#[test]
+fn each_figure_prints_in_one_number_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_sweep(dir.path(), small_sweep());
+    let out = dir.path().join("out");
+    fosim("2").arg("sweep").arg(&path).arg("--out").arg(&out).assert().success();
+    let md = std::fs::read_to_string(out.join("small/results.md")).unwrap();
+    let (header, rows) = markdown_table(&md);
+    for (k, figure) in header.iter().enumerate().skip(2) {
+        let formats: BTreeMap<usize, Vec<&str>> =
+            rows.iter().map(|r| r[k].as_str()).fold(BTreeMap::new(), |mut m, c| {
+                for d in decimals(c) {
+                    m.entry(d).or_insert_with(Vec::new).push(c);
+                }
+                m
+            });
+        assert!(formats.len() <= 1, "{figure} prints in several formats: {formats:?}");
+    }
+    // The heatmap's cell labels and colour bar use the figure's format too.
+    let svg = std::fs::read_to_string(out.join("small/heatmap-totals-availability.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    let numbers: BTreeMap<usize, Vec<&str>> =
+        texts.iter().filter(|t| t.starts_with("0.") || t.starts_with("1.")).fold(BTreeMap::new(), |mut m, t| {
+            m.entry(decimals(t)[0]).or_insert_with(Vec::new).push(*t);
+            m
+        });
+    assert_eq!(numbers.len(), 1, "availability's heatmap prints in several formats: {numbers:?}");
+}
+
+#[test]
+fn heatmap_colour_scales_are_log_when_values_span_two_orders_of_magnitude() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sweep = small_sweep();
+    // Probes span orders of magnitude with the check's interval; requests do not.
+    sweep["parameters"] = json!({
+        "/health_checks/hc/request_interval": ["10s", "30s"],
+        "/health_checks/hc/failure_threshold": [1, 2]
+    });
+    sweep["metrics"] = json!(["/totals/false_failovers_per_day", "/totals/requests", "/episodes/0/detection_s"]);
+    let path = write_sweep(dir.path(), sweep);
+    let out = dir.path().join("out");
+    fosim("2").arg("sweep").arg(&path).arg("--out").arg(&out).assert().success();
+    let r = results(&out.join("small"));
+    let mut seen = Vec::new();
+    for metric in r["metrics"].as_array().unwrap() {
+        let metric = metric.as_str().unwrap();
+        let means: Vec<f64> = r["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| summary_of(p).get(metric).and_then(|row| row["mean"].as_f64()))
+            .collect();
+        let positive: Vec<f64> = means.iter().copied().filter(|v| *v > 0.0).collect();
+        let span =
+            positive.iter().copied().fold(0.0, f64::max) / positive.iter().copied().fold(f64::INFINITY, f64::min);
+        let expected = if means.iter().all(|v| *v >= 0.0) && span >= 100.0 { "log scale" } else { "linear scale" };
+        let slug = metric.trim_start_matches('/').replace('/', "-");
+        let svg = std::fs::read_to_string(out.join(format!("small/heatmap-{slug}.svg"))).unwrap();
+        assert!(svg.contains(&format!("colour: {expected}")), "{metric}: expected a {expected} (means {means:?})");
+        seen.push(expected);
+    }
+    assert!(seen.contains(&"linear scale"), "the test covers a linear scale");
+}
+
+#[test]
+fn a_sweep_report_is_self_contained_and_holds_the_recommendation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_sweep(dir.path(), small_sweep());
+    let out = dir.path().join("out");
+    fosim("2").arg("tune").arg(&path).arg("--out").arg(&out).assert().success();
+    let html = std::fs::read_to_string(out.join("small/report.html")).unwrap();
+    for external in ["src=", "href=", "url(", "@import", "<link", "<script", "<img"] {
+        assert!(!html.contains(external), "report.html refers outside itself: {external}");
+    }
+    assert!(html.contains("<h2>Recommendation</h2>") && html.contains("best point"), "no recommendation");
+    let recommendation: Value =
+        serde_json::from_slice(&std::fs::read(out.join("small/recommendation.json")).unwrap()).unwrap();
+    let settings = recommendation["groups"][0]["best"]["settings"].as_str().unwrap();
+    assert!(html.contains(settings), "report.html names the best point, {settings}");
+    let charts = html.matches("<svg").count();
+    let files = files(&out.join("small"));
+    assert_eq!(charts, files.keys().filter(|k| k.ends_with(".svg")).count(), "every chart inline");
+    assert!(html.contains("<h2>Every point</h2>") && html.contains("<h2>Settings swept</h2>"));
+}
+
+#[test]
+fn line_charts_overlay_client_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sweep = small_sweep();
+    sweep["metrics"] = json!(["/groups/users/availability", "/totals/availability"]);
+    let path = write_sweep(dir.path(), sweep);
+    let out = dir.path().join("out");
+    fosim("2").arg("sweep").arg(&path).arg("--out").arg(&out).assert().success();
+    let svg = std::fs::read_to_string(out.join("small/groups-groups-availability.svg")).unwrap();
+    for group in ["users", "extra"] {
+        assert!(svg_texts(&svg).contains(&group), "a line per group: {group}");
+    }
+    // One chart per figure, however many of its groups the sweep lists.
+    let charts =
+        files(&out.join("small")).into_keys().filter(|k| k.starts_with("groups-") && k.ends_with(".svg")).count();
+    assert_eq!(charts, 1);
+}

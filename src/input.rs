@@ -369,6 +369,9 @@ pub fn explain_serde_message(message: &str) -> String {
             format!("expected {expected}, found {n} items")
         };
     }
+    if message.starts_with("data did not match any variant of untagged enum ") {
+        return "the value has none of the forms expected here".to_owned();
+    }
     message.replace('`', "\"")
 }
 
@@ -489,6 +492,10 @@ mod tests {
             "expected an object (fields by name), found a list"
         );
         assert_eq!(explain_serde_message("invalid type: sequence, expected a map"), "expected an object, found a list");
+        assert_eq!(
+            explain_serde_message("data did not match any variant of untagged enum RecordSettings"),
+            "the value has none of the forms expected here"
+        );
     }
 
     #[test]

@@ -15,7 +15,18 @@ const TYPES: [&str; 16] = [
 /// Reads the record sets of one hosted zone and its health checks. With `zone`, only the
 /// records inside that zone are kept.
 pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -> Result<Zone, InputError> {
-    let value = json::load(record_sets)?;
+    read_with(record_sets, health_checks, zone, &json::load)
+}
+
+/// `read`, with `load` reading and parsing each file (`json::load` reads it from disk; a
+/// caller holding the text in memory passes `json::parse` over it).
+pub fn read_with(
+    record_sets: &Path,
+    health_checks: &[PathBuf],
+    zone: Option<&str>,
+    load: &dyn Fn(&Path) -> Result<Value, InputError>,
+) -> Result<Zone, InputError> {
+    let value = load(record_sets)?;
     let root = Node::root(record_sets, &value);
     let sets = match root.get("ResourceRecordSets") {
         Some(sets) => sets,
@@ -56,7 +67,7 @@ pub fn read(record_sets: &Path, health_checks: &[PathBuf], zone: Option<&str>) -
     let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for file in health_checks {
         out.files.push(file.clone());
-        let value = json::load(file)?;
+        let value = load(file)?;
         let root = Node::root(file, &value);
         let checks = match (root.get("HealthChecks"), root.get("HealthCheck")) {
             (Some(list), _) => list.array()?,

@@ -90,16 +90,16 @@ pub fn load_balancer_full_name(logical_id: &str, kind: &str) -> String {
 
 /// Reads a JSON CloudFormation template into a `Zone`.
 pub fn read(file: &Path) -> Result<Zone, InputError> {
-    let value = match json::load(file) {
+    parse(file, &input::read_text(file, json::IMPORT)?)
+}
+
+/// Reads the text of a JSON CloudFormation template; `file` only names the file in errors.
+pub fn parse(file: &Path, text: &str) -> Result<Zone, InputError> {
+    let value = match json::parse(file, text) {
         Ok(value) => value,
         Err(error) => {
             // A YAML template gets the conversion commands in full.
-            let text = input::read_text(file, json::IMPORT)?;
-            return Err(if json::looks_like_yaml(&text) {
-                InputError::invalid(file, "", yaml_advice())
-            } else {
-                error
-            });
+            return Err(if json::looks_like_yaml(text) { InputError::invalid(file, "", yaml_advice()) } else { error });
         }
     };
     let root = Node::root(file, &value);

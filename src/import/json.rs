@@ -19,8 +19,12 @@ pub struct Node<'a> {
 
 /// Reads and parses a file to import.
 pub fn load(path: &Path) -> Result<Value, InputError> {
-    let text = input::read_text(path, IMPORT)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    parse(path, &input::read_text(path, IMPORT)?)
+}
+
+/// Parses the text of a file to import; `path` only names the file in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Value, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(InputError::invalid(path, "", "the file is empty; expected a JSON object"));
     }

@@ -24,6 +24,20 @@ const RESOLVERS: u64 = 100;
 const OUTAGE_FIRST_MIN: u64 = 10;
 const OUTAGE_EVERY_MIN: u64 = 30;
 const OUTAGE_MIN: u64 = 10;
+/// Most children of a calculated check, and its highest health threshold (Route 53's
+/// limits, and the scenario's).
+const CHILDREN_MAX: usize = 256;
+/// The TTL given to a set of aliases to names outside the files (seconds).
+const ALIAS_TTL_S: u64 = 60;
+/// Route 53's longest TTL (seconds).
+const TTL_MAX: u64 = 2_147_483_647;
+/// CloudWatch's longest period (seconds; an alarm evaluates at most 7 days), and fosim's
+/// most evaluation periods.
+const PERIOD_MAX: u64 = 7 * 86_400;
+const EVALUATION_PERIODS_MAX: u64 = 1_000;
+/// The comparisons fosim models (CloudWatch's others are for anomaly detection bands).
+const COMPARISONS: [&str; 4] =
+    ["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"];
 
 /// A scenario made from a zone, with what was approximated or dropped.
 #[derive(Debug)]
@@ -80,8 +94,10 @@ pub fn build(zone: &Zone, name: &str) -> Result<Imported, InputError> {
             }
         }
     }
+    builder.check_limits()?;
     builder.name_checks()?;
     let answers = builder.answers()?;
+    builder.check_cycles(&answers)?;
     let records = builder.records(&answers)?;
     let health_checks = builder.health_checks(&answers)?;
     let (clients, asked) = builder.clients(&answers)?;
@@ -114,15 +130,22 @@ pub fn build(zone: &Zone, name: &str) -> Result<Imported, InputError> {
     Ok(Imported { scenario: Value::Object(scenario), warnings: builder.warnings })
 }
 
-/// The zone's name, else the first file's name without its extension.
+/// The zone's name, else the first file's name without its extension, made a valid scenario
+/// name (a directory name: letters, digits, '.', '_', '-', at most 100, not starting with
+/// '.'; any other character becomes '-').
 pub fn default_name(zone: &Zone) -> String {
-    if let Some(zone) = &zone.zone {
-        return zone.clone();
-    }
-    zone.files
-        .first()
-        .and_then(|f| f.file_stem())
-        .map_or_else(|| "imported".to_owned(), |s| s.to_string_lossy().into_owned())
+    let name = match &zone.zone {
+        Some(zone) => zone.clone(),
+        None => zone
+            .files
+            .first()
+            .and_then(|f| f.file_stem())
+            .map_or_else(|| "imported".to_owned(), |s| s.to_string_lossy().into_owned()),
+    };
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).collect();
+    let safe: String = safe.trim_start_matches('.').chars().take(100).collect();
+    if safe.is_empty() { "imported".to_owned() } else { safe }
 }
 
 fn error_at(record: &Record, message: String) -> InputError {
@@ -178,6 +201,99 @@ impl<'z> Builder<'z> {
                 "{name}: its AAAA records are left out; fosim's clients resolve one address family, its A records"
             ));
         }
+    }
+
+    /// Values outside what Route 53 accepts cannot come from a real zone: each is an error at
+    /// its record or health check, before anything is built from it.
+    fn check_limits(&self) -> Result<(), InputError> {
+        for record in self.sets.iter().flat_map(|set| &set.records) {
+            if let Some(ttl) = record.ttl.filter(|&t| t > TTL_MAX) {
+                return Err(error_at(
+                    record,
+                    format!("the TTL {ttl} of {}: Route 53 takes 0 to {TTL_MAX} seconds", describe(record)),
+                ));
+            }
+            if let Some(weight) = record.weight.filter(|&w| w > 255) {
+                return Err(error_at(
+                    record,
+                    format!("the weight {weight} of {}: Route 53 takes 0 to 255", describe(record)),
+                ));
+            }
+            if record.alias.is_none() && record.values.is_empty() {
+                return Err(error_at(record, format!("{} has no values and is not an alias", describe(record))));
+            }
+            if let Some((_, value)) = record.values.iter().enumerate().find(|(k, v)| record.values[..*k].contains(v)) {
+                return Err(error_at(
+                    record,
+                    format!("{} lists the value {value} twice; Route 53 takes each value once", describe(record)),
+                ));
+            }
+        }
+        for check in &self.zone.health_checks {
+            let invalid =
+                |message: String| Err(InputError::invalid(&check.origin.file, check.origin.pointer.clone(), message));
+            if let Some(interval) = check.request_interval.filter(|i| ![10, 30].contains(i)) {
+                return invalid(format!(
+                    "the health check {} has the request interval {interval}; Route 53 takes 10 or 30 seconds",
+                    check.id
+                ));
+            }
+            if let Some(threshold) = check.failure_threshold.filter(|t| !(1..=10).contains(t)) {
+                return invalid(format!(
+                    "the health check {} has the failure threshold {threshold}; Route 53 takes 1 to 10",
+                    check.id
+                ));
+            }
+            if let Some((_, region)) = check.regions.iter().enumerate().find(|(k, r)| check.regions[..*k].contains(r)) {
+                return invalid(format!("the health check {} lists the region {region} twice", check.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Aliases (and CNAMEs to sets of the files) that lead back to their own set: Route 53
+    /// refuses them, and a resolver would never get an answer.
+    fn check_cycles(&self, answers: &[Vec<Answer>]) -> Result<(), InputError> {
+        // Depth-first from each set; `path` holds the sets being followed.
+        fn visit(
+            answers: &[Vec<Answer>],
+            s: usize,
+            path: &mut Vec<(usize, usize)>,
+            done: &mut [bool],
+        ) -> Option<Vec<(usize, usize)>> {
+            if done[s] {
+                return None;
+            }
+            for (r, answer) in answers[s].iter().enumerate() {
+                let Answer::Set(t, _) = answer else { continue };
+                path.push((s, r));
+                if let Some(start) = path.iter().position(|&(p, _)| p == *t) {
+                    return Some(path[start..].to_vec());
+                }
+                if let Some(cycle) = visit(answers, *t, path, done) {
+                    return Some(cycle);
+                }
+                path.pop();
+            }
+            done[s] = true;
+            None
+        }
+        let mut done = vec![false; self.sets.len()];
+        for s in 0..self.sets.len() {
+            if let Some(cycle) = visit(answers, s, &mut Vec::new(), &mut done) {
+                let (first_set, first_record) = cycle[0];
+                let names: Vec<&str> = cycle.iter().map(|&(s, _)| self.sets[s].name.as_str()).collect();
+                return Err(error_at(
+                    self.sets[first_set].records[first_record],
+                    format!(
+                        "aliases form a cycle: {} → {}; Route 53 refuses a record that leads back to itself",
+                        names.join(" → "),
+                        names[0]
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A readable, unique name for each health check.
@@ -384,6 +500,12 @@ impl<'z> Builder<'z> {
             }
             let mut settings = Map::new();
             let ttls: Vec<u64> = set.records.iter().filter(|r| r.alias.is_none()).filter_map(|r| r.ttl).collect();
+            if let Some(record) = set.records.iter().find(|r| r.alias.is_none() && r.ttl.is_none()) {
+                return Err(error_at(
+                    record,
+                    format!("{}: a record that is not an alias needs a TTL; this one has none", set.name),
+                ));
+            }
             if let Some(&ttl) = ttls.first() {
                 if ttls.iter().any(|&t| t != ttl) {
                     self.warnings.push(format!(
@@ -393,6 +515,16 @@ impl<'z> Builder<'z> {
                     ));
                 }
                 settings.insert("ttl".into(), Value::from(format!("{ttl}s")));
+            } else if answers[s].iter().any(|a| matches!(a, Answer::Endpoints(_))) {
+                // Aliases to names outside the files answer with their target's TTL, which
+                // the files do not give.
+                settings.insert("ttl".into(), Value::from(format!("{ALIAS_TTL_S}s")));
+                self.warnings.push(format!(
+                    "{}: an alias to a name outside these files answers with its target's TTL, which they do not \
+                     give: modelled as {ALIAS_TTL_S} s (Elastic Load Balancing's): edit /dns/records/{}/ttl",
+                    set.name,
+                    set.name.replace('~', "~0").replace('/', "~1")
+                ));
             }
             let policy_value = if policy == "simple" {
                 members.into_iter().next().expect("one record").1
@@ -530,9 +662,34 @@ impl<'z> Builder<'z> {
                 }
                 "CALCULATED" => {
                     hc.insert("type".into(), Value::from("calculated"));
+                    let invalid = |message: String| {
+                        InputError::invalid(&check.origin.file, check.origin.pointer.clone(), message)
+                    };
+                    if check.children.is_empty() || check.children.len() > CHILDREN_MAX {
+                        return Err(invalid(format!(
+                            "the calculated health check {name} has {} child health checks; Route 53 and fosim take 1 to {CHILDREN_MAX}",
+                            check.children.len()
+                        )));
+                    }
+                    if let Some(threshold) = check.health_threshold.filter(|&t| t > CHILDREN_MAX as u64) {
+                        return Err(invalid(format!(
+                            "the calculated health check {name} has the health threshold {threshold}; Route 53 takes 0 to {CHILDREN_MAX}"
+                        )));
+                    }
                     let mut children = Vec::new();
-                    for child in &check.children {
+                    for (k, child) in check.children.iter().enumerate() {
+                        if check.children[..k].contains(child) {
+                            return Err(invalid(format!(
+                                "the calculated health check {name} lists the child {child} twice"
+                            )));
+                        }
                         match self.checks.get(child.as_str()) {
+                            Some(&i) if self.zone.health_checks[i].kind == "CALCULATED" => {
+                                return Err(invalid(format!(
+                                    "the calculated health check {name} has the child {child}, which is a calculated \
+                                     check too; Route 53 does not let a calculated check monitor another one"
+                                )));
+                            }
                             Some(&i) => children.push(Value::from(self.check_names[i].clone())),
                             None => {
                                 return Err(InputError::invalid(
@@ -553,7 +710,7 @@ impl<'z> Builder<'z> {
                     let check = &self.zone.health_checks[c];
                     hc.insert("type".into(), Value::from("cloudwatch_metric"));
                     hc.insert("endpoint".into(), Value::from(endpoint.clone()));
-                    self.cloudwatch(check, &name, &endpoint, &mut hc);
+                    self.cloudwatch(check, &name, &endpoint, &mut hc)?;
                 }
                 "RECOVERY_CONTROL" => {
                     hc.insert("endpoint".into(), Value::from(self.check_endpoint(answers, c)));
@@ -586,7 +743,13 @@ impl<'z> Builder<'z> {
     }
 
     /// A CloudWatch check's metric, threshold and periods from its alarm.
-    fn cloudwatch(&mut self, check: &HealthCheck, name: &str, endpoint: &str, hc: &mut Map<String, Value>) {
+    fn cloudwatch(
+        &mut self,
+        check: &HealthCheck,
+        name: &str,
+        endpoint: &str,
+        hc: &mut Map<String, Value>,
+    ) -> Result<(), InputError> {
         let alarm = self.alarm(check);
         let metric_name = alarm.as_ref().and_then(|a| a.metric_name.clone());
         let lower = metric_name.as_deref().unwrap_or_default().to_ascii_lowercase();
@@ -632,6 +795,39 @@ impl<'z> Builder<'z> {
                 "fosim watches the share of failed requests instead, with threshold 0.05: edit it",
             )
         };
+        let invalid =
+            |message: String| Err(InputError::invalid(&check.origin.file, check.origin.pointer.clone(), message));
+        if let Some(other) = comparison.as_deref().filter(|c| !COMPARISONS.contains(c)) {
+            return invalid(format!(
+                "health check {name}: its alarm compares with {other}, which fosim does not model; it models {}",
+                COMPARISONS.join(", ")
+            ));
+        }
+        match metric {
+            "error_rate" if !(0.0..=1.0).contains(&threshold) => {
+                return invalid(format!(
+                    "health check {name}: its alarm's threshold reads as an error rate of {threshold}, outside 0 to 1"
+                ));
+            }
+            _ if !(threshold >= 0.0 && threshold.is_finite()) => {
+                return invalid(format!(
+                    "health check {name}: its alarm's threshold reads as a latency of {threshold} s, below 0"
+                ));
+            }
+            _ => {}
+        }
+        if let Some(period) = alarm.as_ref().and_then(|a| a.period).filter(|p| !(1..=PERIOD_MAX).contains(p)) {
+            return invalid(format!(
+                "health check {name}: its alarm's period is {period} s; CloudWatch takes 10, 30 or a multiple of 60, at most {PERIOD_MAX}"
+            ));
+        }
+        if let Some(n) =
+            alarm.as_ref().and_then(|a| a.evaluation_periods).filter(|n| !(1..=EVALUATION_PERIODS_MAX).contains(n))
+        {
+            return invalid(format!(
+                "health check {name}: its alarm evaluates {n} periods; fosim takes 1 to {EVALUATION_PERIODS_MAX}"
+            ));
+        }
         let what = match &metric_name {
             Some(m) => format!("the alarm's metric {m}"),
             None => "an alarm whose settings are not in these files".to_owned(),
@@ -685,6 +881,7 @@ impl<'z> Builder<'z> {
             };
             hc.insert("insufficient_data_health_status".into(), Value::from(status));
         }
+        Ok(())
     }
 
     /// Whether a set's answers can change with health.

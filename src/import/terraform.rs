@@ -33,7 +33,12 @@ const EXPECTED: &str = "expected the output of `terraform show -json` (an object
 
 /// Reads the output of `terraform show -json` (state or saved plan) into a `Zone`.
 pub fn read(file: &Path) -> Result<Zone, InputError> {
-    let value = json::load(file)?;
+    parse(file, &crate::input::read_text(file, json::IMPORT)?)
+}
+
+/// Reads the text of `terraform show -json` output; `file` only names the file in errors.
+pub fn parse(file: &Path, text: &str) -> Result<Zone, InputError> {
+    let value = json::parse(file, text)?;
     let top = Node::root(file, &value);
     let shape = recognise(&top)?;
     let mut resources = Vec::new();

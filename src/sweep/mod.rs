@@ -145,12 +145,21 @@ fn invalid(file: &Path, at: impl Into<String>, message: impl Into<String>) -> In
 
 /// Reads and validates a sweep file and its base scenario, building every point's config.
 pub fn load(path: &Path) -> Result<Sweep, InputError> {
-    let (sweep, source) = input::load::<SweepFile>(path, input::SWEEP)?;
-    build(path, sweep, source)
+    parse(path, &input::read_text(path, input::SWEEP)?, &scenario::config::load)
 }
 
-fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputError> {
-    let (base, base_source) = base_scenario(path, &sweep.scenario)?;
+/// Reads a scenario file: `scenario::config::load`, or a stand-in holding files in memory.
+pub type LoadScenario<'a> = &'a dyn Fn(&Path) -> Result<(scenario::Scenario, Value), InputError>;
+
+/// `load` on the sweep file's text (`path` only names it in errors and places the base
+/// scenario, which `load_scenario` reads).
+pub fn parse(path: &Path, text: &str, load_scenario: LoadScenario) -> Result<Sweep, InputError> {
+    let (sweep, source) = input::parse::<SweepFile>(path, text)?;
+    build(path, sweep, source, load_scenario)
+}
+
+fn build(path: &Path, sweep: SweepFile, source: Value, load_scenario: LoadScenario) -> Result<Sweep, InputError> {
+    let (base, base_source) = base_scenario(path, &sweep.scenario, load_scenario)?;
     if sweep.name.is_empty()
         || !sweep.name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         || sweep.name.starts_with('.')
@@ -201,9 +210,9 @@ fn build(path: &Path, sweep: SweepFile, source: Value) -> Result<Sweep, InputErr
 
 /// Loads and builds the base scenario named by a sweep file (relative to it); a file that
 /// cannot be read is the sweep file's error, at its `/scenario`.
-fn base_scenario(path: &Path, scenario: &str) -> Result<(Config, Value), InputError> {
+fn base_scenario(path: &Path, scenario: &str, load_scenario: LoadScenario) -> Result<(Config, Value), InputError> {
     let scenario_path = path.parent().unwrap_or(Path::new(".")).join(scenario);
-    let (parsed, base_source) = scenario::config::load(&scenario_path).map_err(|e| match e {
+    let (parsed, base_source) = load_scenario(&scenario_path).map_err(|e| match e {
         InputError::Read { file, reason, .. } => {
             invalid(path, "/scenario", format!("cannot read the base scenario {}: {reason}", file.display()))
         }

@@ -256,6 +256,54 @@ pub enum MergeError {
     Bad { file: String, message: String },
 }
 
+/// A shard's parameters (fosim wrote them, but a file may have been edited or damaged): at
+/// least one, each with values and one label per value, and the base point.
+fn check_grid(results: &SweepResults) -> Result<(), String> {
+    if results.parameters.is_empty() {
+        return Err("at /results/parameters: expected at least one swept parameter, found none".to_owned());
+    }
+    for (k, p) in results.parameters.iter().enumerate() {
+        if p.values.is_empty() {
+            return Err(format!("at /results/parameters/{k}/values: expected at least one value, found none"));
+        }
+        if p.labels.len() != p.values.len() {
+            return Err(format!(
+                "at /results/parameters/{k}/labels: expected {} labels (one per value), found {}",
+                p.values.len(),
+                p.labels.len()
+            ));
+        }
+    }
+    if !results.base.values.is_empty() {
+        return Err(format!(
+            "at /results/base/values: expected none (the base scenario is no point of the grid), found {}",
+            results.base.values.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A point of the grid: one value index per parameter, each within its values.
+fn check_point(results: &SweepResults, point: &PointResult, at: &str) -> Result<(), String> {
+    if point.values.len() != results.parameters.len() {
+        return Err(format!(
+            "at {at}/values: expected {} value indices (one per parameter), found {}",
+            results.parameters.len(),
+            point.values.len()
+        ));
+    }
+    for (k, (&v, p)) in point.values.iter().zip(&results.parameters).enumerate() {
+        if v >= p.values.len() {
+            return Err(format!(
+                "at {at}/values/{k}: expected an index of one of the {} values of {}, found {v}",
+                p.values.len(),
+                p.pointer
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Joins shard files into the results of the whole sweep. `shards` are (file name, shard).
 pub fn merge(mut shards: Vec<(String, ShardFile)>) -> Result<SweepResults, MergeError> {
     shards.sort_by_key(|(_, s)| s.shard);
@@ -283,6 +331,7 @@ pub fn merge(mut shards: Vec<(String, ShardFile)>) -> Result<SweepResults, Merge
         ..shard.results.clone()
     };
     let reference = header_of(&first);
+    check_grid(&reference).map_err(|message| bad(&first_name, message))?;
     let mut merged = reference.clone();
     for (name, shard) in &shards {
         if shard.of != count || shard.points_total != first.points_total || header_of(shard) != reference {
@@ -290,6 +339,9 @@ pub fn merge(mut shards: Vec<(String, ShardFile)>) -> Result<SweepResults, Merge
                 name,
                 format!("this shard comes from a different sweep, scenario or fosim version than {first_name}"),
             ));
+        }
+        for (i, point) in shard.results.points.iter().enumerate() {
+            check_point(&reference, point, &format!("/results/points/{i}")).map_err(|message| bad(name, message))?;
         }
         merged.points.extend(shard.results.points.iter().cloned());
     }

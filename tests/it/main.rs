@@ -9,6 +9,7 @@ mod closed_forms;
 mod determinism;
 mod equivalence;
 mod export;
+mod fuzz_regressions;
 mod import;
 mod import_cloudformation;
 mod import_terraform;

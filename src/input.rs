@@ -310,7 +310,7 @@ fn plain_syntax(message: &str) -> String {
         "number out of range" => "a number too large to read",
         "invalid number" => "a number not written the way JSON writes numbers",
         "invalid escape" => {
-            "an unknown escape after a backslash (JSON knows \\\\, \\\", \\/, \\b, \\f, \\n, \\r, \\t, \\uXXXX)"
+            "an unknown escape after a backslash (JSON knows \\\\, \\\", \\/, \\b, \\f, \\n, \\r, \\t, and \\u with four hexadecimal digits)"
         }
         "control character (\\u0000-\\u001F) found while parsing a string" => {
             "a control character (a line break, a tab…) inside text in quotes; write it as \\n or \\t"

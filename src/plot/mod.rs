@@ -69,17 +69,24 @@ pub fn all(report: &Report) -> Result<Vec<Figure>, PlotError> {
 /// The plot files of a report — `<chart>.svg`, `<chart>.png` — and `report.html` with the
 /// charts inline: (file name, bytes), for the caller to write.
 pub fn files(report: &Report) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
-    let figures = all(report)?;
+    Ok(with_report_html(&all(report)?, |embedded| crate::report::html::render(report, embedded)))
+}
+
+/// Each figure's `.svg` and `.png`, then the `report.html` that `render` makes of them all.
+pub fn with_report_html(
+    figures: &[Figure],
+    render: impl FnOnce(&[crate::report::html::Embedded]) -> String,
+) -> Vec<(String, Vec<u8>)> {
     let embedded: Vec<crate::report::html::Embedded> =
         figures.iter().map(|f| crate::report::html::Embedded { title: &f.title, svg: &f.svg }).collect();
-    let html = crate::report::html::render(report, &embedded);
+    let html = render(&embedded);
     let mut files = Vec::with_capacity(2 * figures.len() + 1);
-    for f in &figures {
+    for f in figures {
         files.push((format!("{}.svg", f.name), f.svg.clone().into_bytes()));
         files.push((format!("{}.png", f.name), f.png.clone()));
     }
     files.push(("report.html".to_owned(), html.into_bytes()));
-    Ok(files)
+    files
 }
 
 fn render<C: Chart>(chart: &C) -> Result<Figure, PlotError> {

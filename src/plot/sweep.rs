@@ -171,17 +171,7 @@ pub fn all(results: &SweepResults) -> Result<Vec<Figure>, PlotError> {
 /// tables, the recommendation and the charts inline: (file name, bytes), for the caller to
 /// write.
 pub fn files(results: &SweepResults) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
-    let figures = all(results)?;
-    let embedded: Vec<crate::report::html::Embedded> =
-        figures.iter().map(|f| crate::report::html::Embedded { title: &f.title, svg: &f.svg }).collect();
-    let html = crate::sweep::html::render(results, &embedded);
-    let mut files = Vec::with_capacity(2 * figures.len() + 1);
-    for f in &figures {
-        files.push((format!("{}.svg", f.name), f.svg.clone().into_bytes()));
-        files.push((format!("{}.png", f.name), f.png.clone()));
-    }
-    files.push(("report.html".to_owned(), html.into_bytes()));
-    Ok(files)
+    Ok(super::with_report_html(&all(results)?, |embedded| crate::sweep::html::render(results, embedded)))
 }
 
 fn row<'a>(point: Option<&'a PointResult>, metric: &str) -> Option<&'a crate::report::summary::Row> {

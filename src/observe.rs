@@ -132,6 +132,21 @@ pub struct Batch {
     pub queries: Queries,
 }
 
+/// Until when each layer between a client and the name servers last pointed it at an
+/// endpoint under a fault, as it first reaches a healthy endpoint (failover stages,
+/// docs/model.md §7.3). 0: the layer did not (or the client has no such layer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Marks {
+    /// Its resolver's last entry naming such an endpoint: when it was fetched and until when
+    /// it was served (expiry, or replacement by a prefetch).
+    pub resolver_fetched_us: SimTime,
+    pub resolver_until_us: SimTime,
+    /// Its own cache's last such answer: until it expired or was dropped.
+    pub cache_until_us: SimTime,
+    /// Its last pooled connection to such an endpoint: until it closed.
+    pub connection_until_us: SimTime,
+}
+
 /// The state of the world when the run starts (engine time 0).
 #[derive(Clone, Copy, Debug)]
 pub struct Start<'a> {
@@ -205,6 +220,15 @@ pub enum Observation<'a> {
         at_fault: &'a [u32],
         delay_us: SimDuration,
         passed: &'a [u32],
+    },
+    /// A client followed by an episode that waits for it is about to reach a healthy
+    /// endpoint for the first time since `from_us` (its request or batch comes next, or for a
+    /// forwarded client came just before): what held it back until then.
+    Reached {
+        client: u32,
+        group: u16,
+        from_us: SimTime,
+        marks: Marks,
     },
     /// Requests counted in bulk, their counts drawn.
     Batch {

@@ -9,7 +9,7 @@
 //! time is the time from the episode's start to its first request sent to an endpoint
 //! outside every fault; an active client that never gets there is stranded.
 
-use crate::observe::{Batch, Episode};
+use crate::observe::{Batch, Episode, Marks};
 use crate::report::{ClientRow, DelayStats, EpisodeGroup, FailoverStats};
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
@@ -28,6 +28,8 @@ struct Tracker {
     groups: Vec<(u32, u32)>,
     state: Vec<u64>,
     misrouted: Vec<u32>,
+    /// What held each client back, told as it first reached a healthy endpoint.
+    marks: Vec<Option<Marks>>,
     /// (misrouted, failed) per group followed, as `groups`.
     counts: Vec<(u64, u64)>,
 }
@@ -49,6 +51,9 @@ pub struct Closed {
     pub groups: Vec<(u32, EpisodeGroup)>,
     /// Present when some group tries the next address.
     pub delay: Option<DelayStats>,
+    /// Per group followed, as `groups`: each client that failed over, its failover time and
+    /// what held it back (for its stages, which need the episode's detection).
+    pub reached: Vec<Vec<(u64, Marks)>>,
 }
 
 #[derive(Default)]
@@ -97,6 +102,7 @@ impl Episodes {
             groups,
             state: vec![INACTIVE; slots as usize],
             misrouted: vec![0; slots as usize],
+            marks: vec![None; slots as usize],
         });
     }
 
@@ -137,6 +143,20 @@ impl Episodes {
         }
     }
 
+    /// What held a client back until it reached a healthy endpoint (from `from_us`): kept
+    /// for the episodes following it that had not heard yet.
+    pub fn reached(&mut self, client: u32, group: u16, from_us: SimTime, marks: Marks) {
+        let g = group as usize;
+        let index_in_group = client - self.group_start[g];
+        for &Following { episode, base, .. } in &self.group_open[g] {
+            let tracker = self.trackers[episode as usize].as_mut().expect("open episodes have trackers");
+            let slot = &mut tracker.marks[(base + index_in_group) as usize];
+            if tracker.start_us <= from_us && slot.is_none() {
+                *slot = Some(marks);
+            }
+        }
+    }
+
     /// A measured request passed the endpoints of these episodes, losing `delay_us`.
     pub fn delayed(&mut self, passed: &[u32], delay_us: u64) {
         if let Some(delays) = &mut self.delays {
@@ -152,6 +172,7 @@ impl Episodes {
         let mut total_times = Vec::new();
         let mut total = EpisodeGroup::default();
         let mut groups = Vec::with_capacity(tracker.groups.len());
+        let mut reached = Vec::with_capacity(tracker.groups.len());
         for (&(g, base), &(misrouted, failed)) in tracker.groups.iter().zip(&tracker.counts) {
             let group = &config.groups[g as usize];
             self.group_open[g as usize].retain(|f| f.episode != id);
@@ -159,7 +180,7 @@ impl Episodes {
             let mut times: Vec<u64> = tracker.state[range.clone()].iter().copied().filter(|&s| s != INACTIVE).collect();
             if let Some(rows) = &mut self.rows {
                 for (i, (&state, &misrouted)) in
-                    tracker.state[range.clone()].iter().zip(&tracker.misrouted[range]).enumerate()
+                    tracker.state[range.clone()].iter().zip(&tracker.misrouted[range.clone()]).enumerate()
                 {
                     if state != INACTIVE {
                         rows.push(ClientRow {
@@ -172,6 +193,14 @@ impl Episodes {
                     }
                 }
             }
+            reached.push(
+                tracker.state[range.clone()]
+                    .iter()
+                    .zip(&tracker.marks[range.clone()])
+                    .filter(|&(&state, _)| state < WAITING)
+                    .map(|(&state, marks)| (state, marks.unwrap_or_default()))
+                    .collect(),
+            );
             let summary = episode_group(&mut times, misrouted, failed);
             total.requests_misrouted += misrouted;
             total.requests_failed += failed;
@@ -180,7 +209,7 @@ impl Episodes {
         }
         let combined = episode_group(&mut total_times, total.requests_misrouted, total.requests_failed);
         let delay = self.delays.as_ref().map(|d| delay_stats(&d[id as usize]));
-        self.closed[id as usize] = Some(Closed { total: combined, groups, delay });
+        self.closed[id as usize] = Some(Closed { total: combined, groups, delay, reached });
     }
 
     /// Closes the episodes still open (those lasting to the end of the run) and hands out
@@ -224,6 +253,7 @@ fn episode_group(times: &mut [u64], misrouted: u64, failed: u64) -> EpisodeGroup
         clients_stranded: stranded,
         requests_misrouted: misrouted,
         requests_failed: failed,
+        stages: None,
     }
 }
 

@@ -207,8 +207,17 @@ impl History {
         let since_start = |t: SimTime| to_seconds(t - e.start_us);
         let check = self.check_times(config, e);
         let dns = self.dns_times(config, e, check.attributed_end_us);
-        let groups =
-            closed.groups.into_iter().map(|(g, summary)| (config.groups[g as usize].id.clone(), summary)).collect();
+        let groups = closed
+            .groups
+            .into_iter()
+            .zip(&closed.reached)
+            .map(|((g, mut summary), reached)| {
+                let question = config.groups[g as usize].question as usize;
+                let switched_us = self.dns_times_of(config, &[question], e, check.attributed_end_us).switch_first_us;
+                summary.stages = super::stages::summarise(e.start_us, check.detection_us, switched_us, reached);
+                (config.groups[g as usize].id.clone(), summary)
+            })
+            .collect();
         EpisodeResult {
             endpoint: config.endpoints[e.endpoint as usize].id.clone(),
             kind: match e.kind {

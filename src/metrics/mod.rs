@@ -6,6 +6,7 @@
 
 mod episodes;
 mod history;
+mod stages;
 mod timeline;
 
 use crate::observe::{Batch, CheckerFlip, CheckerId, Datapoint, Observation, Observer, Queries, RunEnd};
@@ -264,6 +265,11 @@ impl Observer for Recorder<'_> {
                     self.episodes.delayed(passed, delay_us);
                 }
                 self.request(at_us, client, group, endpoint, failed, at_fault)
+            }
+            Observation::Reached { client, group, from_us, marks } => {
+                if self.measured(from_us) {
+                    self.episodes.reached(client, group, from_us, marks);
+                }
             }
             Observation::Batch { batch, at_fault } => self.batch(&batch, at_fault),
             Observation::Deferred(batch) => {

@@ -240,6 +240,7 @@ impl<O: Observer> World<'_, O> {
                     self.config.groups[self.clients.state[ci].group as usize].question,
                 );
                 let (destination, refreshable_us) = self.resolvers.entry_view(self.config, slot);
+                self.clients.before[ci].resolver = self.resolvers.previous(slot);
                 self.batches(
                     c,
                     from_us,
@@ -328,7 +329,17 @@ impl<O: Observer> World<'_, O> {
                     batch.failed = rng::binomial(rng, batch.requests, boring_failure);
                     if healthy && batch.first_us.is_some() {
                         match held.as_deref_mut() {
-                            None => self.tracking.reached(c, group, a),
+                            None => {
+                                if self.tracking.reached(c, group, a) {
+                                    let marks = super::marks::marks(
+                                        &self.clients,
+                                        &self.name_servers,
+                                        &self.endpoints.models,
+                                        c,
+                                    );
+                                    self.observer.observe(Observation::Reached { client: c, group, from_us: a, marks });
+                                }
+                            }
                             Some(earliest) => {
                                 drawn_us = Some(a);
                                 *earliest = Some(earliest.map_or(a, |e| e.min(a)));
@@ -359,8 +370,11 @@ impl<O: Observer> World<'_, O> {
             for (&endpoint, &share) in endpoints.iter().zip(shares) {
                 self.batches(c, a, b, endpoint, share, Class::Nothing, Queries::NameServer, Some(&mut reached));
             }
-            if let Some(at_us) = reached {
-                self.tracking.reached(c, self.clients.state[c as usize].group, at_us);
+            let group = self.clients.state[c as usize].group;
+            if let Some(at_us) = reached
+                && self.tracking.reached(c, group, at_us)
+            {
+                self.report_reached(c, group, at_us);
             }
         }
     }
@@ -382,6 +396,7 @@ impl<O: Observer> World<'_, O> {
         for &c in &members {
             let from_us = self.clients.state[c as usize].since_us;
             let to_us = refreshed.refreshable_from_before.min(now_us);
+            self.clients.before[c as usize].resolver = refreshed.previous_before;
             self.batches(c, from_us, to_us, refreshed.answer_before, 1.0, Class::Nothing, Queries::Resolver, None);
             self.clients.state[c as usize].since_us = now_us;
         }

@@ -15,6 +15,7 @@ pub mod draws;
 pub mod endpoint;
 pub mod health;
 pub mod load_balancer;
+pub mod marks;
 pub mod resolver;
 pub mod tracking;
 
@@ -558,7 +559,10 @@ impl<'a, O: Observer> World<'a, O> {
             self.observer.observe(Observation::Resolved { at_us: now_us, count: 1 });
         }
         if let Some(refreshed) = route.refreshed {
+            // The pool's batches read the entries they counted; this request read its own.
+            let resolver_before = self.clients.before[c].resolver;
             self.on_pool_refresh(engine, now_us, refreshed);
+            self.clients.before[c].resolver = resolver_before;
         }
         self.passed.clear();
         let (endpoint, delay_us) = match route.connected {
@@ -588,10 +592,14 @@ impl<'a, O: Observer> World<'a, O> {
             Forced::Succeed => false,
         };
         if failed {
-            self.clients.on_failure(self.config, client);
+            self.clients.on_failure(self.config, client, now_us);
         }
-        if segment.episodes.is_empty() && now_us >= self.config.warmup_us {
-            self.tracking.reached(client, group, now_us);
+        if segment.episodes.is_empty()
+            && now_us >= self.config.warmup_us
+            && self.tracking.reached(client, group, now_us)
+        {
+            let marks = marks::marks(&self.clients, &self.name_servers, &self.endpoints.models, client);
+            self.observer.observe(Observation::Reached { client, group, from_us: now_us, marks });
         }
         self.observer.observe(Observation::Request {
             at_us: now_us,
@@ -611,5 +619,12 @@ impl<'a, O: Observer> World<'a, O> {
             }
         }
         route.refreshed.is_some()
+    }
+
+    /// Tells the observer what held a client back, as an episode that waited for it sees its
+    /// first request to a healthy endpoint from `from_us`.
+    fn report_reached(&mut self, client: u32, group: u16, from_us: SimTime) {
+        let marks = marks::marks(&self.clients, &self.name_servers, &self.endpoints.models, client);
+        self.observer.observe(Observation::Reached { client, group, from_us, marks });
     }
 }

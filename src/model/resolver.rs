@@ -15,6 +15,20 @@ struct Entry {
     /// Valid while `now < expires_us`; 0 means empty.
     expires_us: SimTime,
     ttl_us: SimDuration,
+    fetched_us: SimTime,
+    /// The slot's last entry with another answer, as this one was fetched.
+    previous: Previous,
+}
+
+/// A slot's last entry whose answer differed from an entry's: what it named, when it was
+/// fetched and until when it was served (its expiry, or its replacement by a prefetch).
+/// Read only for failover stages (docs/model.md §7.3).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Previous {
+    pub answer: u32,
+    pub fetched_us: SimTime,
+    /// 0: the slot never changed its answer.
+    pub until_us: SimTime,
 }
 
 /// An answer handed to a client (an answer's number: the endpoint, for one address).
@@ -24,6 +38,8 @@ pub struct Answer {
     pub ttl_us: SimDuration,
     /// Set when this query refreshed the resolver's entry (a miss or a prefetch).
     pub refreshed: Option<Refreshed>,
+    /// The entry's `Previous`: what the resolver served before the answer handed out.
+    pub previous: Previous,
 }
 
 /// A resolver cache entry replaced by a query: which slot, and what it held before.
@@ -32,6 +48,7 @@ pub struct Refreshed {
     pub slot: usize,
     pub answer_before: u32,
     pub refreshable_from_before: SimTime,
+    pub previous_before: Previous,
 }
 
 pub struct Resolvers {
@@ -39,6 +56,7 @@ pub struct Resolvers {
     pool_of: Vec<u32>,
     /// `[resolver * question_count + question]`.
     entries: Vec<Entry>,
+
     question_count: usize,
     /// One stream per pool: which name server each miss asks.
     rngs: Vec<Stream>,
@@ -56,6 +74,7 @@ impl Resolvers {
         let question_count = config.questions.len();
         Resolvers {
             entries: vec![Entry::default(); pool_of.len() * question_count],
+
             pool_of,
             question_count,
             rngs: config.pools.iter().map(|p| rng::stream(run_seed, &format!("resolvers/{}", p.id))).collect(),
@@ -93,7 +112,14 @@ impl Resolvers {
             let ttl_us = pool.clamp_ttl(ttl_us);
             let remaining_us = stationary_remaining_us(rng, ttl_us, rate_per_us[slot]);
             if remaining_us > 0 {
-                *entry = Entry { answer: held, expires_us: remaining_us, ttl_us };
+                // Fetched before the run started; when exactly does not matter.
+                *entry = Entry {
+                    answer: held,
+                    expires_us: remaining_us,
+                    ttl_us,
+                    fetched_us: 0,
+                    previous: Previous::default(),
+                };
             }
         }
     }
@@ -119,7 +145,7 @@ impl Resolvers {
         let pool = &config.pools[pool_index];
         if !pool.cache {
             let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
-            return Answer { answer, ttl_us, refreshed: None };
+            return Answer { answer, ttl_us, refreshed: None, previous: Previous::default() };
         }
         let slot = resolver as usize * self.question_count + question as usize;
         let entry = self.entries[slot];
@@ -127,21 +153,38 @@ impl Resolvers {
         // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
         // background; this client still gets the old answer.
         if hit && !(pool.prefetch && now_us >= refreshable_from(entry, pool)) {
-            return Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed: None };
+            return Answer {
+                answer: entry.answer,
+                ttl_us: remaining_us(pool, entry, now_us),
+                refreshed: None,
+                previous: entry.previous,
+            };
         }
         let refreshed = Some(Refreshed {
             slot,
             answer_before: entry.answer,
             refreshable_from_before: refreshable_from(entry, pool),
+            previous_before: entry.previous,
         });
         let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
         let ttl_us = pool.clamp_ttl(ttl_us);
-        let fetched = Entry { answer, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
+        let previous = if entry.expires_us > 0 && entry.answer != answer {
+            Previous { answer: entry.answer, fetched_us: entry.fetched_us, until_us: entry.expires_us.min(now_us) }
+        } else {
+            entry.previous
+        };
+        let fetched =
+            Entry { answer, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us, fetched_us: now_us, previous };
         self.entries[slot] = fetched;
         if hit {
-            Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed }
+            Answer {
+                answer: entry.answer,
+                ttl_us: remaining_us(pool, entry, now_us),
+                refreshed,
+                previous: entry.previous,
+            }
         } else {
-            Answer { answer, ttl_us: remaining_us(pool, fetched, now_us), refreshed }
+            Answer { answer, ttl_us: remaining_us(pool, fetched, now_us), refreshed, previous }
         }
     }
 
@@ -160,6 +203,11 @@ impl Resolvers {
         let entry = self.entries[slot];
         let pool = &config.pools[self.pool_of[slot / self.question_count] as usize];
         (entry.answer, refreshable_from(entry, pool))
+    }
+
+    /// What the resolver served before the answer a slot's entry holds (`Previous`).
+    pub fn previous(&self, slot: usize) -> Previous {
+        self.entries[slot].previous
     }
 
     pub fn pool_of(&self, resolver: u32) -> u32 {

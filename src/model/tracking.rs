@@ -97,23 +97,26 @@ impl Tracking {
         })
     }
 
-    /// The client sent a measured request to a healthy endpoint at `at_us`.
+    /// The client sent a measured request to a healthy endpoint at `at_us`. Returns whether
+    /// an open episode waited for it.
     #[inline(always)]
-    pub fn reached(&mut self, client: u32, group: u16, at_us: SimTime) {
-        if !self.follows[group as usize].is_empty() {
-            self.mark(client, group, at_us);
-        }
+    pub fn reached(&mut self, client: u32, group: u16, at_us: SimTime) -> bool {
+        !self.follows[group as usize].is_empty() && self.mark(client, group, at_us)
     }
 
     #[inline(never)]
-    fn mark(&mut self, client: u32, group: u16, at_us: SimTime) {
+    fn mark(&mut self, client: u32, group: u16, at_us: SimTime) -> bool {
         let index_in_group = client - self.group_start[group as usize];
+        let mut waited = false;
         for f in &self.follows[group as usize] {
             if f.start_us <= at_us {
                 let bit = (f.base + index_in_group) as usize;
-                self.reached[f.episode as usize][bit / 64] |= 1 << (bit % 64);
+                let word = &mut self.reached[f.episode as usize][bit / 64];
+                waited |= *word & (1 << (bit % 64)) == 0;
+                *word |= 1 << (bit % 64);
             }
         }
+        waited
     }
 }
 
@@ -149,13 +152,13 @@ mod tests {
         tracking.open(&config, 0, &on(0));
         assert!(tracking.follows(0, 100) && !tracking.follows(0, 99) && !tracking.follows(1, 100));
         assert!(tracking.waits_for(1, 0, 150));
-        tracking.reached(1, 0, 150);
+        assert!(tracking.reached(1, 0, 150) && !tracking.reached(1, 0, 151));
         assert!(!tracking.waits_for(1, 0, 150) && tracking.waits_for(0, 0, 150));
         tracking.open(&config, 1, &Episode { start_us: 160, ..on(1) });
         assert_eq!(tracking.starts(0).collect::<Vec<_>>(), vec![100, 160]);
         // Reaching a healthy endpoint before the second episode started does not count for it.
         assert!(tracking.waits_for(1, 0, 170));
-        tracking.reached(4, 1, 170);
+        assert!(tracking.reached(4, 1, 170));
         assert!(!tracking.waits_for(4, 1, 170) && tracking.waits_for(3, 1, 170));
         let each = config.groups_reaching_each();
         for e in 0..config.endpoints.len() as u32 {

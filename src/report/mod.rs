@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod html;
+pub mod stages;
 pub mod summary;
 pub mod text;
 
@@ -338,6 +339,67 @@ pub struct EpisodeGroup {
     pub clients_stranded: u64,
     pub requests_misrouted: u64,
     pub requests_failed: u64,
+    /// Where the failover time of the clients that failed over went (absent when none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<FailoverStages>,
+}
+
+/// Where clients' failover time went (docs/model.md §7.3): each client's time from the
+/// episode's start to its first request to a healthy endpoint, split into consecutive
+/// stages; per stage the mean, median and 99th percentile (nearest rank) over the clients
+/// that failed over. The stages' means add up to the failover time's mean.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct FailoverStages {
+    /// Until the health check reported the endpoint unhealthy.
+    pub detection: StageStats,
+    /// From then until the first name server stopped answering it to the group's question.
+    pub name_servers: StageStats,
+    /// Then, the client's resolver still serving an answer naming it that it had cached
+    /// before the fault began…
+    pub resolver_cached: StageStats,
+    /// …or had fetched after the fault began (refilled with the faulty endpoint, often
+    /// before detection).
+    pub resolver_refilled: StageStats,
+    /// Then, the client's own DNS cache still holding such an answer.
+    pub own_cache: StageStats,
+    /// Then, its pooled connection to the endpoint still open.
+    pub connection: StageStats,
+    /// Then, until its next request, every layer pointing elsewhere.
+    pub next_request: StageStats,
+}
+
+impl FailoverStages {
+    /// Every stage in order: its field name, its label and the stage.
+    pub fn each(&self) -> [(&'static str, &'static str, &StageStats); 7] {
+        [
+            ("detection", "detection", &self.detection),
+            ("name_servers", "name servers", &self.name_servers),
+            ("resolver_cached", "resolver cache (cached before)", &self.resolver_cached),
+            ("resolver_refilled", "resolver cache (refilled after)", &self.resolver_refilled),
+            ("own_cache", "own DNS cache", &self.own_cache),
+            ("connection", "open connection", &self.connection),
+            ("next_request", "next request", &self.next_request),
+        ]
+    }
+
+    /// Field names of the stages, in order.
+    pub const NAMES: [&'static str; 7] = [
+        "detection",
+        "name_servers",
+        "resolver_cached",
+        "resolver_refilled",
+        "own_cache",
+        "connection",
+        "next_request",
+    ];
+}
+
+/// One stage of the failover time over the clients that failed over, in seconds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct StageStats {
+    pub mean_s: f64,
+    pub p50_s: f64,
+    pub p99_s: f64,
 }
 
 /// Time from the episode's start to each active client's first request that reached an

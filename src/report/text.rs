@@ -3,8 +3,8 @@
 //!
 //! A pure function of the report. With several runs every figure reads "mean [95 % CI]".
 
-use super::Report;
 use super::summary::{Figures, GROUP_COLUMNS, escape, thousands};
+use super::{Report, stages};
 use crate::time::format_duration;
 use std::fmt::Write;
 
@@ -273,6 +273,30 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     let _ = writeln!(out, "{}", row("by client group", &GROUP_COLUMNS.map(String::from)));
     for g in e.groups.keys() {
         let _ = writeln!(out, "{}", row(&truncate(g, 16), &fig.episode_group_cells(k, g)));
+    }
+    where_the_time_went(out, report, fig, k, &e.endpoint);
+}
+
+/// Each group's failover time by stage (docs/model.md §7.3), and what dominates it.
+fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usize, endpoint: &str) {
+    let groups = stages::of_episode(report, fig, k);
+    if groups.is_empty() {
+        return;
+    }
+    let per = if fig.many { "mean per client that failed over, over runs" } else { "mean per client that failed over" };
+    let _ = writeln!(out, "  where the time went    ({per}; stages add up to the mean failover time)");
+    for g in &groups {
+        let parts: Vec<String> = g
+            .stages
+            .iter()
+            .filter(|s| s.2 > 0.0)
+            .map(|&(_, label, mean_s)| format!("{label} {mean_s:.1}s ({:.0} %)", 100.0 * g.share(mean_s)))
+            .collect();
+        let parts = if parts.is_empty() { "no wait".to_owned() } else { parts.join(" · ") };
+        let _ = writeln!(out, "  {:<16} {parts}", truncate(&g.group, 16));
+    }
+    for sentence in groups.iter().filter_map(|g| g.dominant(endpoint)) {
+        let _ = writeln!(out, "  {sentence}");
     }
 }
 

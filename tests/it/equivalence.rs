@@ -60,10 +60,23 @@ fn ks(a: &mut [f64], b: &mut [f64]) -> f64 {
     d
 }
 
+/// The mean of every failover stage of the first episode's groups (docs/model.md §7.3).
+fn stage_means(run: &RunResult) -> Vec<String> {
+    let Some(e) = run.episodes.first() else { return Vec::new() };
+    e.groups
+        .iter()
+        .filter(|(_, g)| g.stages.is_some())
+        .flat_map(|(g, _)| {
+            fosim::report::FailoverStages::NAMES.map(|s| format!("/episodes/0/groups/{g}/stages/{s}/mean_s"))
+        })
+        .collect()
+}
+
 fn assert_equivalent(name: &str, scenario: Value, metrics: &[&str]) {
     let (aggregated, mut waits_a) = runs(&scenario, false);
     let (exact, mut waits_e) = runs(&scenario, true);
-    for metric in metrics {
+    let stages = aggregated.first().map(stage_means).unwrap_or_default();
+    for metric in metrics.iter().copied().chain(stages.iter().map(String::as_str)) {
         let values = |rs: &[RunResult]| -> Vec<f64> { rs.iter().filter_map(|r| figure(r, metric)).collect() };
         let (a, e) = (values(&aggregated), values(&exact));
         assert!(a.len() > 1 && e.len() > 1, "{name}: {metric} missing ({} / {} runs)", a.len(), e.len());

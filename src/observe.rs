@@ -134,7 +134,7 @@ pub struct Batch {
 
 /// Until when each layer between a client and the name servers last pointed it at an
 /// endpoint under a fault, as it first reaches a healthy endpoint (failover stages,
-/// docs/model.md §7.3). 0: the layer did not (or the client has no such layer).
+/// docs/model.md §7.2.7). 0: the layer did not (or the client has no such layer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Marks {
     /// Its resolver's last entry naming such an endpoint: when it was fetched and until when

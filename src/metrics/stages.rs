@@ -1,4 +1,4 @@
-//! Where each client's failover time went (docs/model.md §7.3).
+//! Where each client's failover time went (docs/model.md §7.2.7).
 //!
 //! A client's failover time runs from the episode's start to its first request to a healthy
 //! endpoint. It is cut into consecutive stages, each ending when one more layer between the

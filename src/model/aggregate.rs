@@ -19,7 +19,7 @@ use super::client::{Forced, Kind, rate_per_us};
 use super::endpoint::Segment;
 use super::{Event, World};
 use crate::engine::Engine;
-use crate::observe::{Batch, Observation, Observer, Queries};
+use crate::observe::{Batch, Marks, Observation, Observer, Queries};
 use crate::rng::{self, Stream, exponential_us, unit};
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
 use crate::time::SimTime;
@@ -240,7 +240,6 @@ impl<O: Observer> World<'_, O> {
                     self.config.groups[self.clients.state[ci].group as usize].question,
                 );
                 let (destination, refreshable_us) = self.resolvers.entry_view(self.config, slot);
-                self.clients.before[ci].resolver = self.resolvers.previous(slot);
                 self.batches(
                     c,
                     from_us,
@@ -331,12 +330,7 @@ impl<O: Observer> World<'_, O> {
                         match held.as_deref_mut() {
                             None => {
                                 if self.tracking.reached(c, group, a) {
-                                    let marks = super::marks::marks(
-                                        &self.clients,
-                                        &self.name_servers,
-                                        &self.endpoints.models,
-                                        c,
-                                    );
+                                    let marks = self.batch_marks(c);
                                     self.observer.observe(Observation::Reached { client: c, group, from_us: a, marks });
                                 }
                             }
@@ -374,9 +368,25 @@ impl<O: Observer> World<'_, O> {
             if let Some(at_us) = reached
                 && self.tracking.reached(c, group, at_us)
             {
-                self.report_reached(c, group, at_us);
+                // A forwarded client has no cache: nothing but the name servers held it back.
+                let marks = Marks::default();
+                self.observer.observe(Observation::Reached { client: c, group, from_us: at_us, marks });
             }
         }
+    }
+
+    /// What held a client back as it reaches a healthy endpoint in a batch
+    /// (`marks`): for a pool, the entry it read; nothing for others.
+    #[cold]
+    #[inline(never)]
+    fn batch_marks(&self, c: u32) -> Marks {
+        let state = &self.clients.state[c as usize];
+        if state.kind != Kind::ResolverPool {
+            return Marks::default();
+        }
+        let question = self.config.groups[state.group as usize].question;
+        let previous = self.pool_previous.unwrap_or_else(|| self.resolvers.previous_of(state.resolver, question));
+        super::marks::of_resolver(&self.endpoints.models, &self.name_servers, previous)
     }
 
     /// A resolver refreshed an entry that a pool reads: the pool's requests up to the old
@@ -393,13 +403,14 @@ impl<O: Observer> World<'_, O> {
             return;
         }
         let members = std::mem::take(&mut self.pools.members[slot]);
+        self.pool_previous = Some(refreshed.previous_before);
         for &c in &members {
             let from_us = self.clients.state[c as usize].since_us;
             let to_us = refreshed.refreshable_from_before.min(now_us);
-            self.clients.before[c as usize].resolver = refreshed.previous_before;
             self.batches(c, from_us, to_us, refreshed.answer_before, 1.0, Class::Nothing, Queries::Resolver, None);
             self.clients.state[c as usize].since_us = now_us;
         }
+        self.pool_previous = None;
         self.pools.members[slot] = members;
         self.pools.version[slot] = self.pools.version[slot].wrapping_add(1);
         if std::mem::take(&mut self.pools.queued[slot]) {

@@ -7,7 +7,7 @@
 
 use super::dns::{NameServers, StartAnswers};
 use super::endpoint::EndpointModel;
-use super::resolver::{Previous, Resolvers, stationary_remaining_us};
+use super::resolver::{Resolvers, stationary_remaining_us};
 use crate::rng::{self, Stream, exponential_us, unit};
 use crate::scenario::FailMode;
 use crate::scenario::config::{ClientCache, Config, GroupConfig};
@@ -48,22 +48,6 @@ pub struct Clients {
     pub rngs: Vec<Stream>,
     /// First client of each group; a group's clients are contiguous.
     pub group_start: Vec<u32>,
-    /// Per client, what its own cache and connection held before they last changed what
-    /// they point at: read only when the client first reaches a healthy endpoint in an
-    /// episode (failover stages, docs/model.md §7.3), so kept apart from `state`.
-    pub(super) before: Vec<Before>,
-}
-
-/// A client's last cached answer and connection that pointed elsewhere than the ones it
-/// holds now, and until when it held them (`NONE`: never changed); and what its resolver
-/// served before the answer it last handed the client.
-#[derive(Clone, Copy, Debug)]
-pub struct Before {
-    pub resolver: Previous,
-    pub cache_answer: u32,
-    pub conn_endpoint: u32,
-    pub cache_until_us: SimTime,
-    pub conn_until_us: SimTime,
 }
 
 /// A client: 48 bytes.
@@ -117,16 +101,6 @@ impl Clients {
             state: Vec::with_capacity(n),
             rngs: config.groups.iter().map(|g| rng::stream(run_seed, &format!("clients/{}", g.id))).collect(),
             group_start: Vec::with_capacity(config.groups.len()),
-            before: vec![
-                Before {
-                    resolver: Previous::default(),
-                    cache_answer: NONE,
-                    conn_endpoint: NONE,
-                    cache_until_us: 0,
-                    conn_until_us: 0
-                };
-                n
-            ],
         };
         let mut query_rate = vec![0.0; config.resolver_count() as usize * config.questions.len()];
         for (gi, g) in config.groups.iter().enumerate() {
@@ -314,7 +288,6 @@ impl Clients {
             return Route { connected: None, answer: self.state[c].cache_answer, resolved: false, refreshed: None };
         }
         let answer = resolvers.query(config, ns, now_us, self.state[c].resolver, g.question);
-        self.before[c].resolver = answer.previous;
         let kept_us: Option<SimDuration> = match g.cache {
             ClientCache::None => None,
             ClientCache::Ttl { min_us, max_us } => Some(answer.ttl_us.clamp(min_us, max_us)),
@@ -322,11 +295,6 @@ impl Clients {
             ClientCache::Forever => Some(SimTime::MAX - now_us),
         };
         if let Some(kept_us) = kept_us {
-            let old = self.state[c].cache_answer;
-            if old != NONE && old != answer.answer {
-                self.before[c].cache_answer = old;
-                self.before[c].cache_until_us = self.state[c].cache_expires_us.min(now_us);
-            }
             self.state[c].cache_answer = answer.answer;
             self.state[c].cache_expires_us = now_us.saturating_add(kept_us);
         }
@@ -382,12 +350,6 @@ impl Clients {
     pub fn connect(&mut self, config: &Config, c: u32, endpoint: u32, now_us: SimTime) {
         let c = c as usize;
         if let Some(k) = config.groups[self.state[c].group as usize].connection {
-            let old = self.state[c].conn_endpoint;
-            if old != NONE && old != endpoint {
-                self.before[c].conn_endpoint = old;
-                self.before[c].conn_until_us =
-                    self.state[c].conn_idle_deadline_us.min(self.state[c].conn_life_deadline_us).min(now_us);
-            }
             self.state[c].conn_endpoint = endpoint;
             self.state[c].conn_idle_deadline_us = now_us + k.idle_timeout_us;
             self.state[c].conn_life_deadline_us = k.max_lifetime_us.map_or(SimTime::MAX, |l| now_us.saturating_add(l));

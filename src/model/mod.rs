@@ -32,7 +32,7 @@ use dns::{Changed, NameServers, StartAnswers};
 use endpoint::{EndpointModel, Endpoints};
 use health::Health;
 use load_balancer::LoadBalancers;
-use resolver::Resolvers;
+use resolver::{Previous, Resolvers};
 use tracking::Tracking;
 
 /// Everything that can happen. Kept small (16 bytes) because the queue holds one per
@@ -120,6 +120,9 @@ struct World<'a, O: Observer> {
     answer_shares: Vec<Vec<(SimTime, Vec<f64>)>>,
     tracking: Tracking,
     deferred: Deferred,
+    /// While a pool's batches up to a refresh are counted: what the replaced entry's
+    /// resolver had served before it (failover stages).
+    pool_previous: Option<resolver::Previous>,
 }
 
 /// The most events pending at once: one per client, per resolver entry (its pool), per
@@ -292,6 +295,7 @@ impl<'a, O: Observer> World<'a, O> {
             answer_shares,
             tracking,
             deferred: Deferred::new(config, options.trace),
+            pool_previous: None,
         };
         for (client, first) in first_requests.into_iter().enumerate() {
             world.schedule_first(&mut engine, client as u32, first, options.exact_requests);
@@ -554,15 +558,16 @@ impl<'a, O: Observer> World<'a, O> {
         forced: Forced,
     ) -> bool {
         let c = client as usize;
+        let group = self.clients.state[c].group;
+        // What may have held the client back, should this request be its first to a healthy
+        // endpoint in an episode (failover stages).
+        let before = self.tracking.following(group).then(|| marks::Held::of(&self.clients.state[c]));
         let route = self.clients.route(self.config, &mut self.resolvers, &mut self.name_servers, now_us, client);
         if route.resolved {
             self.observer.observe(Observation::Resolved { at_us: now_us, count: 1 });
         }
         if let Some(refreshed) = route.refreshed {
-            // The pool's batches read the entries they counted; this request read its own.
-            let resolver_before = self.clients.before[c].resolver;
             self.on_pool_refresh(engine, now_us, refreshed);
-            self.clients.before[c].resolver = resolver_before;
         }
         self.passed.clear();
         let (endpoint, delay_us) = match route.connected {
@@ -582,7 +587,6 @@ impl<'a, O: Observer> World<'a, O> {
                 (endpoint, delay_us)
             }
         };
-        let group = self.clients.state[c].group;
         // A load balancer forwards the request to a target (the connection stays its own).
         let endpoint = self.load_balancers.forward(endpoint, now_us + delay_us, &mut self.clients.rngs[group as usize]);
         let segment = self.endpoints.models[endpoint as usize].at(now_us + delay_us);
@@ -598,7 +602,14 @@ impl<'a, O: Observer> World<'a, O> {
             && now_us >= self.config.warmup_us
             && self.tracking.reached(client, group, now_us)
         {
-            let marks = marks::marks(&self.clients, &self.name_servers, &self.endpoints.models, client);
+            let state = before.expect("a client is reached only while an episode follows its group");
+            let previous = if route.resolved {
+                let question = self.config.groups[group as usize].question;
+                self.resolvers.previous_of(self.clients.state[c].resolver, question)
+            } else {
+                Previous::default()
+            };
+            let marks = marks::at_request(&self.endpoints.models, &self.name_servers, state, previous, now_us);
             self.observer.observe(Observation::Reached { client, group, from_us: now_us, marks });
         }
         self.observer.observe(Observation::Request {
@@ -619,12 +630,5 @@ impl<'a, O: Observer> World<'a, O> {
             }
         }
         route.refreshed.is_some()
-    }
-
-    /// Tells the observer what held a client back, as an episode that waited for it sees its
-    /// first request to a healthy endpoint from `from_us`.
-    fn report_reached(&mut self, client: u32, group: u16, from_us: SimTime) {
-        let marks = marks::marks(&self.clients, &self.name_servers, &self.endpoints.models, client);
-        self.observer.observe(Observation::Reached { client, group, from_us, marks });
     }
 }

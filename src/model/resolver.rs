@@ -15,14 +15,19 @@ struct Entry {
     /// Valid while `now < expires_us`; 0 means empty.
     expires_us: SimTime,
     ttl_us: SimDuration,
+}
+
+/// When a slot's entry was fetched, and the slot's last entry with another answer as it
+/// was: kept apart from `Entry`, which every query reads, and written only on refreshes.
+#[derive(Clone, Copy, Default)]
+struct History {
     fetched_us: SimTime,
-    /// The slot's last entry with another answer, as this one was fetched.
     previous: Previous,
 }
 
 /// A slot's last entry whose answer differed from an entry's: what it named, when it was
 /// fetched and until when it was served (its expiry, or its replacement by a prefetch).
-/// Read only for failover stages (docs/model.md §7.3).
+/// Read only for failover stages (docs/model.md §7.2.7).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Previous {
     pub answer: u32,
@@ -38,8 +43,6 @@ pub struct Answer {
     pub ttl_us: SimDuration,
     /// Set when this query refreshed the resolver's entry (a miss or a prefetch).
     pub refreshed: Option<Refreshed>,
-    /// The entry's `Previous`: what the resolver served before the answer handed out.
-    pub previous: Previous,
 }
 
 /// A resolver cache entry replaced by a query: which slot, and what it held before.
@@ -56,6 +59,8 @@ pub struct Resolvers {
     pool_of: Vec<u32>,
     /// `[resolver * question_count + question]`.
     entries: Vec<Entry>,
+    /// As `entries`.
+    history: Vec<History>,
 
     question_count: usize,
     /// One stream per pool: which name server each miss asks.
@@ -74,6 +79,7 @@ impl Resolvers {
         let question_count = config.questions.len();
         Resolvers {
             entries: vec![Entry::default(); pool_of.len() * question_count],
+            history: vec![History::default(); pool_of.len() * question_count],
 
             pool_of,
             question_count,
@@ -112,14 +118,7 @@ impl Resolvers {
             let ttl_us = pool.clamp_ttl(ttl_us);
             let remaining_us = stationary_remaining_us(rng, ttl_us, rate_per_us[slot]);
             if remaining_us > 0 {
-                // Fetched before the run started; when exactly does not matter.
-                *entry = Entry {
-                    answer: held,
-                    expires_us: remaining_us,
-                    ttl_us,
-                    fetched_us: 0,
-                    previous: Previous::default(),
-                };
+                *entry = Entry { answer: held, expires_us: remaining_us, ttl_us };
             }
         }
     }
@@ -145,7 +144,7 @@ impl Resolvers {
         let pool = &config.pools[pool_index];
         if !pool.cache {
             let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
-            return Answer { answer, ttl_us, refreshed: None, previous: Previous::default() };
+            return Answer { answer, ttl_us, refreshed: None };
         }
         let slot = resolver as usize * self.question_count + question as usize;
         let entry = self.entries[slot];
@@ -153,38 +152,26 @@ impl Resolvers {
         // Unbound's prefetch: a hit in the last tenth of the TTL refreshes the entry in the
         // background; this client still gets the old answer.
         if hit && !(pool.prefetch && now_us >= refreshable_from(entry, pool)) {
-            return Answer {
-                answer: entry.answer,
-                ttl_us: remaining_us(pool, entry, now_us),
-                refreshed: None,
-                previous: entry.previous,
-            };
+            return Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed: None };
         }
         let refreshed = Some(Refreshed {
             slot,
             answer_before: entry.answer,
             refreshable_from_before: refreshable_from(entry, pool),
-            previous_before: entry.previous,
+            previous_before: self.history[slot].previous,
         });
         let (answer, ttl_us) = self.ask(ns, now_us, pool_index, question);
         let ttl_us = pool.clamp_ttl(ttl_us);
-        let previous = if entry.expires_us > 0 && entry.answer != answer {
-            Previous { answer: entry.answer, fetched_us: entry.fetched_us, until_us: entry.expires_us.min(now_us) }
-        } else {
-            entry.previous
-        };
-        let fetched =
-            Entry { answer, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us, fetched_us: now_us, previous };
+        let fetched = Entry { answer, expires_us: expiry_us(pool, now_us, ttl_us), ttl_us };
+        if entry.expires_us > 0 && entry.answer != answer {
+            self.changed(slot, entry, now_us);
+        }
+        self.history[slot].fetched_us = now_us;
         self.entries[slot] = fetched;
         if hit {
-            Answer {
-                answer: entry.answer,
-                ttl_us: remaining_us(pool, entry, now_us),
-                refreshed,
-                previous: entry.previous,
-            }
+            Answer { answer: entry.answer, ttl_us: remaining_us(pool, entry, now_us), refreshed }
         } else {
-            Answer { answer, ttl_us: remaining_us(pool, fetched, now_us), refreshed, previous }
+            Answer { answer, ttl_us: remaining_us(pool, fetched, now_us), refreshed }
         }
     }
 
@@ -205,9 +192,24 @@ impl Resolvers {
         (entry.answer, refreshable_from(entry, pool))
     }
 
-    /// What the resolver served before the answer a slot's entry holds (`Previous`).
+    /// A slot's entry is replaced by one with another answer: it becomes the slot's
+    /// `Previous`.
+    #[cold]
+    fn changed(&mut self, slot: usize, entry: Entry, now_us: SimTime) {
+        let history = &mut self.history[slot];
+        history.previous =
+            Previous { answer: entry.answer, fetched_us: history.fetched_us, until_us: entry.expires_us.min(now_us) };
+    }
+
+    /// What the resolver served before the answer a slot's entry holds (`Previous`); the
+    /// default for a forwarder's (it keeps nothing).
     pub fn previous(&self, slot: usize) -> Previous {
-        self.entries[slot].previous
+        self.history[slot].previous
+    }
+
+    /// `previous` of a resolver's entry for a question.
+    pub fn previous_of(&self, resolver: u32, question: u32) -> Previous {
+        self.previous(self.slot(resolver, question))
     }
 
     pub fn pool_of(&self, resolver: u32) -> u32 {

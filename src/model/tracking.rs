@@ -68,6 +68,12 @@ impl Tracking {
         self.follows[group as usize].iter().map(|f| f.start_us)
     }
 
+    /// Whether any open episode follows the group.
+    #[inline]
+    pub fn following(&self, group: u16) -> bool {
+        !self.follows[group as usize].is_empty()
+    }
+
     /// Whether an open episode follows the group at `at_us`.
     #[inline]
     pub fn follows(&self, group: u16, at_us: SimTime) -> bool {
@@ -112,8 +118,10 @@ impl Tracking {
             if f.start_us <= at_us {
                 let bit = (f.base + index_in_group) as usize;
                 let word = &mut self.reached[f.episode as usize][bit / 64];
-                waited |= *word & (1 << (bit % 64)) == 0;
-                *word |= 1 << (bit % 64);
+                if *word & (1 << (bit % 64)) == 0 {
+                    *word |= 1 << (bit % 64);
+                    waited = true;
+                }
             }
         }
         waited

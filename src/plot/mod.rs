@@ -9,6 +9,7 @@ mod check_kinds;
 mod checkers;
 mod raster;
 mod runs;
+mod stages;
 pub mod sweep;
 mod timeline;
 
@@ -48,7 +49,8 @@ trait Chart {
 }
 
 /// Every chart the report has data for: the timeline, checkers and client failover CDF
-/// when the first run was traced; the distributions across runs when there are several.
+/// when the first run was traced; where the failover time went; the distributions across
+/// runs when there are several.
 pub fn all(report: &Report) -> Result<Vec<Figure>, PlotError> {
     let mut figures = Vec::new();
     if let Some(trace) = &report.trace {
@@ -59,6 +61,9 @@ pub fn all(report: &Report) -> Result<Vec<Figure>, PlotError> {
         if let Some(chart) = cdf::Cdf::new(report, trace) {
             figures.push(render(&chart)?);
         }
+    }
+    if let Some(chart) = stages::Stages::new(report) {
+        figures.push(render(&chart)?);
     }
     if let Some(chart) = runs::Runs::new(report) {
         figures.push(render(&chart)?);

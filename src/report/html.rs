@@ -4,8 +4,11 @@
 //!
 //! Every string that comes from the scenario is escaped.
 
+use super::stages;
 use super::summary::{Figures, GROUP_COLUMNS, escape as pointer_escape};
-use super::{CheckSettings, EpisodeResult, GroupSettings, PoolSettings, RecordSettings, Report, Settings};
+use super::{
+    CheckSettings, EpisodeResult, FailoverStages, GroupSettings, PoolSettings, RecordSettings, Report, Settings,
+};
 use crate::time::format_duration;
 use std::fmt::Write;
 
@@ -463,6 +466,51 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize, e: &Episo
     if !rows.is_empty() {
         let header: Vec<&str> = std::iter::once("client group").chain(GROUP_COLUMNS).collect();
         table(out, &header, &rows);
+    }
+    where_the_time_went(out, report, fig, k, &e.endpoint);
+}
+
+/// Each group's failover time by stage (docs/model.md §7.2.7): mean (share), p50 and p99.
+fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usize, endpoint: &str) {
+    let groups = stages::of_episode(report, fig, k);
+    if groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h4>Where the time went</h4>\n<p>Each client's failover time, from the fault's start to its first request to a healthy endpoint, is cut where one more layer stopped pointing it at {}: the health check's detection, the first name server's new answer, its resolver's cached answer (cached before the fault, or refilled with the faulty endpoint after it began), its own DNS cache, its open connection; the rest is the wait for its next request. Each cell: the mean (its share of the wait), median and 99th percentile over the clients that failed over{}.</p>",
+        escape(endpoint),
+        if fig.many { ", means over runs" } else { "" }
+    );
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            let m = |stage: &str, stat: &str| {
+                format!("/episodes/{k}/groups/{}/stages/{stage}/{stat}", pointer_escape(&g.group))
+            };
+            std::iter::once(g.group.clone())
+                .chain(g.stages.iter().map(|&(name, _, mean_s)| {
+                    if mean_s == 0.0 {
+                        "–".to_owned()
+                    } else {
+                        format!(
+                            "{mean_s:.1} s ({:.0} %) · p50 {} · p99 {}",
+                            100.0 * g.share(mean_s),
+                            fig.seconds_short(&m(name, "p50_s")),
+                            fig.seconds_short(&m(name, "p99_s"))
+                        )
+                    }
+                }))
+                .chain(std::iter::once(format!("{:.1} s", g.total_s())))
+                .collect()
+        })
+        .collect();
+    let labels = FailoverStages::default().each().map(|(_, label, _)| label);
+    let header: Vec<&str> = std::iter::once("client group").chain(labels).chain(["mean failover"]).collect();
+    table(out, &header, &rows);
+    let sentences: Vec<String> = groups.iter().filter_map(|g| g.dominant(endpoint)).collect();
+    if !sentences.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", sentences.iter().map(|s| escape(s)).collect::<Vec<_>>().join("<br>"));
     }
 }
 

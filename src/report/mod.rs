@@ -344,7 +344,7 @@ pub struct EpisodeGroup {
     pub stages: Option<FailoverStages>,
 }
 
-/// Where clients' failover time went (docs/model.md §7.3): each client's time from the
+/// Where clients' failover time went (docs/model.md §7.2.7): each client's time from the
 /// episode's start to its first request to a healthy endpoint, split into consecutive
 /// stages; per stage the mean, median and 99th percentile (nearest rank) over the clients
 /// that failed over. The stages' means add up to the failover time's mean.

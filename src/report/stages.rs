@@ -1,4 +1,4 @@
-//! Where a group's failover time went, as the renderers say it (docs/model.md §7.3): each
+//! Where a group's failover time went, as the renderers say it (docs/model.md §7.2.7): each
 //! stage's mean over runs and its share of the wait, and one sentence when a stage makes
 //! up most of it. Pure; shared by the text summary and report.html.
 

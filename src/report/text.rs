@@ -277,7 +277,7 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
     where_the_time_went(out, report, fig, k, &e.endpoint);
 }
 
-/// Each group's failover time by stage (docs/model.md §7.3), and what dominates it.
+/// Each group's failover time by stage (docs/model.md §7.2.7), and what dominates it.
 fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usize, endpoint: &str) {
     let groups = stages::of_episode(report, fig, k);
     if groups.is_empty() {

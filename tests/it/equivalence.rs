@@ -60,7 +60,7 @@ fn ks(a: &mut [f64], b: &mut [f64]) -> f64 {
     d
 }
 
-/// The mean of every failover stage of the first episode's groups (docs/model.md §7.3).
+/// The mean of every failover stage of the first episode's groups (docs/model.md §7.2.7).
 fn stage_means(run: &RunResult) -> Vec<String> {
     let Some(e) = run.episodes.first() else { return Vec::new() };
     e.groups

@@ -650,6 +650,22 @@ fn check_stats(s: &FailoverStats, active: u64, stranded: u64, at: &str) {
 /// Figures of a pair of DNS times (from the start) and failback (from the end): each
 /// non-negative, the last switch not before the first and only with it, a failback only
 /// after some name server switched.
+/// Failover stages (docs/model.md §7.2.7) exist iff some client failed over; each is 0 or more
+/// with p50 ≤ p99, and their means add up to the failover time's mean.
+fn check_stages(g: &fosim::report::EpisodeGroup, at: &str) {
+    let failover = &g.client_failover_s;
+    assert_eq!(g.stages.is_some(), failover.count > 0, "{at}: stages iff a client failed over");
+    let Some(stages) = &g.stages else { return };
+    let mut sum = 0.0;
+    for (name, _, s) in stages.each() {
+        assert!(s.mean_s >= 0.0 && 0.0 <= s.p50_s && s.p50_s <= s.p99_s, "{at}: stage {name} {s:?}");
+        assert!(s.p99_s <= failover.max.unwrap_or(f64::INFINITY) + 1e-6, "{at}: stage {name} beyond the max");
+        sum += s.mean_s;
+    }
+    let mean = failover.mean.expect("a mean when a client failed over");
+    assert!((sum - mean).abs() <= 1e-6 * mean.max(1.0), "{at}: stages add up to {sum}, failover mean {mean}");
+}
+
 fn check_dns_times(first: Option<f64>, last: Option<f64>, failback: Option<f64>, at: &str) {
     assert!([first, last, failback].iter().flatten().all(|&t| t >= 0.0), "{at}: negative DNS time");
     match (first, last) {
@@ -759,6 +775,7 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
         assert_eq!(e.groups.values().map(|g| g.requests_failed).sum::<u64>(), e.requests_failed, "{at}");
         for (g, eg) in &e.groups {
             check_stats(&eg.client_failover_s, eg.clients_active, eg.clients_stranded, &format!("{at}/{g}"));
+            check_stages(eg, &format!("{at}/{g}"));
         }
         assert!(e.record_sets.len() != 1, "{at}: record_sets only when several sets can answer the endpoint");
         for (name, r) in &e.record_sets {

@@ -119,8 +119,12 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Print the JSON Schema of scenario files (for editors).
-    Schema,
+    /// Print the JSON Schema of scenario files (for editors); `--sweep`: of sweep files.
+    Schema {
+        /// Print the schema of sweep files instead.
+        #[arg(long)]
+        sweep: bool,
+    },
     /// Run a parameter sweep: a grid over JSON Pointers into a base scenario.
     Sweep(SweepArgs),
     /// Run a sweep and recommend the best point for an objective under constraints.
@@ -326,8 +330,9 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::BenchOne { scenario, runs, exact_requests, rate_scale, pipeline: false, .. } => {
             bench_one(&scenario, runs, exact_requests, rate_scale)
         }
-        Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&scenario::json_schema())?);
+        Command::Schema { sweep } => {
+            let schema = if sweep { fosim::sweep::json_schema() } else { scenario::json_schema() };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(())
         }
     }

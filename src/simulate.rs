@@ -8,8 +8,8 @@ use crate::metrics::Recorder;
 use crate::model::answers::names_when_healthy;
 use crate::model::{self, RunError, RunOptions};
 use crate::report::{
-    self, CalculatedSettings, CheckSettings, CloudwatchSettings, GroupSettings, LoadBalancerSettings, MemberSettings,
-    PairSettings, PoolSettings, RecordSettings, Report, RunResult, SetSettings, Settings, Trace,
+    self, CalculatedSettings, CheckSettings, ClientRow, CloudwatchSettings, GroupSettings, LoadBalancerSettings,
+    MemberSettings, PairSettings, PoolSettings, RecordSettings, Report, RunResult, SetSettings, Settings, Trace,
 };
 use crate::scenario::config::{
     CheckKind, ClientCache, Config, ConnectionConfig, GroupConfig, HealthCheckConfig, MemberValue, Policy, PoolConfig,
@@ -27,6 +27,8 @@ pub struct Replication {
     pub result: RunResult,
     pub trace: Option<Trace>,
     pub pending_peak: usize,
+    /// An untraced run's per-client rows, when kept (`replicate_keeping_clients`).
+    pub client_rows: Option<Vec<ClientRow>>,
 }
 
 /// Runs replication `replication` of a scenario through the model with the metrics
@@ -37,10 +39,30 @@ pub fn replicate(
     options: RunOptions,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Replication, RunError> {
+    replicate_keeping_clients(config, replication, options, None, progress)
+}
+
+/// `replicate`, keeping an untraced run's per-client rows when there are at most
+/// `client_rows_max` of them.
+fn replicate_keeping_clients(
+    config: &Config,
+    replication: u32,
+    options: RunOptions,
+    client_rows_max: Option<usize>,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Replication, RunError> {
     let mut recorder = Recorder::new(config, options.trace);
+    if let Some(max) = client_rows_max {
+        recorder = recorder.keep_client_rows(max);
+    }
     let end = model::run(config, replication, options, &mut recorder, progress)?;
     let finished = recorder.finish(&end);
-    Ok(Replication { result: finished.result, trace: finished.trace, pending_peak: end.pending_peak })
+    Ok(Replication {
+        result: finished.result,
+        trace: finished.trace,
+        pending_peak: end.pending_peak,
+        client_rows: finished.client_rows,
+    })
 }
 
 /// Runs `runs` replications and builds the report. `progress(replication, fraction)` is
@@ -53,22 +75,28 @@ pub fn simulate(
     progress: &(dyn Fn(u32, f64) + Sync),
 ) -> Result<Report, RunError> {
     assert!((1..=RUNS_MAX).contains(&runs), "runs validated by the caller");
+    // Every run keeps its per-client rows for the failover CDF while they fit its share of
+    // the cap, so that rows in memory never exceed the cap (docs/model.md §7.8).
+    let rows_max = report::csv::client_rows_per_run_max(runs);
     let outputs: Vec<Replication> = (0..runs)
         .into_par_iter()
         .map(|replication| {
             let options = RunOptions { trace: replication == 0, exact_requests };
-            replicate(config, replication, options, &mut |f| progress(replication, f))
+            let keep = (runs > 1).then_some(rows_max);
+            replicate_keeping_clients(config, replication, options, keep, &mut |f| progress(replication, f))
         })
         .collect::<Result<_, _>>()?;
-    let mut trace = None;
+    let mut trace: Option<Trace> = None;
     let mut run_results = Vec::with_capacity(outputs.len());
+    let mut pooled_rows = Vec::with_capacity(outputs.len());
     for output in outputs {
         if output.trace.is_some() {
             trace = output.trace;
         }
+        pooled_rows.push(output.client_rows);
         run_results.push(output.result);
     }
-    Ok(Report {
+    let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         fosim_version: env!("CARGO_PKG_VERSION").to_owned(),
         name: config.name.clone(),
@@ -82,8 +110,19 @@ pub fn simulate(
         warnings: config.warnings.iter().map(ToString::to_string).collect(),
         summary: report::summary::summarise(&run_results),
         run_results,
-        trace,
-    })
+        trace: None,
+    };
+    if let Some(trace) = &mut trace {
+        trace.clients_pooled = report::csv::pools_every_run(&report);
+        if trace.clients_pooled {
+            for (replication, rows) in (0u32..).zip(pooled_rows).skip(1) {
+                let rows = rows.expect("a run within its share of the cap keeps its client rows");
+                trace.clients.extend(rows.into_iter().map(|row| ClientRow { run: replication, ..row }));
+            }
+        }
+    }
+    report.trace = trace;
+    Ok(report)
 }
 
 fn describe_dist(d: &Dist) -> String {
@@ -307,5 +346,34 @@ fn describe_connection(connection: Option<ConnectionConfig>) -> String {
             format_duration(k.idle_timeout_us),
             k.max_lifetime_us.map_or("none".into(), format_duration)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> Config {
+        let path = Path::new("scenarios/basic-failover.json");
+        let (scenario, _) = crate::scenario::config::load(path).unwrap();
+        crate::scenario::config::build(&scenario, path).unwrap()
+    }
+
+    #[test]
+    fn an_untraced_run_keeps_its_client_rows_only_within_its_share() {
+        let config = config();
+        let options = RunOptions { trace: false, exact_requests: false };
+        let run = |max| replicate_keeping_clients(&config, 1, options, max, &mut |_| {}).unwrap();
+        let kept = run(Some(usize::MAX));
+        let active: u64 = kept.result.episodes.iter().map(|e| e.clients_active).sum();
+        assert!(active > 0);
+        let rows = kept.client_rows.expect("rows within the share are kept");
+        assert_eq!(rows.len() as u64, active);
+        assert!(run(Some(active as usize)).client_rows.is_some(), "exactly the share fits");
+        assert!(run(Some(active as usize - 1)).client_rows.is_none(), "one over the share keeps none");
+        assert!(run(None).client_rows.is_none(), "not asked");
+        // Keeping them changes no figure.
+        assert_eq!(run(None).result, kept.result);
     }
 }

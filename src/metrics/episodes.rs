@@ -70,6 +70,8 @@ pub struct Episodes {
     delays: Option<Vec<BTreeMap<u64, u64>>>,
     /// Present when tracing: one row per active client of each closed episode.
     pub rows: Option<Vec<ClientRow>>,
+    /// Rows beyond this many are dropped, all of them (`keep_rows`); no limit when tracing.
+    rows_max: usize,
 }
 
 impl Episodes {
@@ -83,6 +85,16 @@ impl Episodes {
             delays: (config.groups.iter().any(|g| g.next_address_after_us.is_some()))
                 .then(|| vec![BTreeMap::new(); episode_count]),
             rows: trace.then(Vec::new),
+            rows_max: usize::MAX,
+        }
+    }
+
+    /// Keeps the per-client rows of an untraced run too, unless there are more than `max`
+    /// of them, in which case none are kept (the caller pools runs only when each fits).
+    pub fn keep_rows(&mut self, max: usize) {
+        if self.rows.is_none() {
+            self.rows = Some(Vec::new());
+            self.rows_max = max;
         }
     }
 
@@ -189,6 +201,7 @@ impl Episodes {
                             client: i as u32,
                             failover_s: (state != WAITING).then(|| to_seconds(state)),
                             requests_misrouted: misrouted,
+                            run: 0,
                         });
                     }
                 }
@@ -201,6 +214,9 @@ impl Episodes {
                     .map(|(&state, marks)| (state, marks.unwrap_or_default()))
                     .collect(),
             );
+            if self.rows.as_ref().is_some_and(|rows| rows.len() > self.rows_max) {
+                self.rows = None;
+            }
             let summary = episode_group(&mut times, misrouted, failed);
             total.requests_misrouted += misrouted;
             total.requests_failed += failed;

@@ -10,7 +10,7 @@ mod stages;
 mod timeline;
 
 use crate::observe::{Batch, CheckerFlip, CheckerId, Datapoint, Observation, Observer, Queries, RunEnd};
-use crate::report::{CheckTotals, DatapointRow, GroupTotals, RunResult, Totals, Trace};
+use crate::report::{CheckTotals, ClientRow, DatapointRow, GroupTotals, RunResult, Totals, Trace};
 use crate::scenario::config::Config;
 use crate::time::to_seconds;
 use episodes::Episodes;
@@ -47,12 +47,17 @@ pub struct Recorder<'c> {
     flips: Vec<CheckerFlip>,
     /// CloudWatch datapoints, traced runs only.
     datapoints: Vec<Datapoint>,
+    /// Keep an untraced run's per-client rows when there are at most this many.
+    client_rows_max: Option<usize>,
 }
 
 /// A replication's figures, and its trace when one was kept.
 pub struct Finished {
     pub result: RunResult,
     pub trace: Option<Trace>,
+    /// An untraced run's per-client rows, when asked for (`keep_client_rows`) and few
+    /// enough.
+    pub client_rows: Option<Vec<ClientRow>>,
 }
 
 impl<'c> Recorder<'c> {
@@ -71,7 +76,15 @@ impl<'c> Recorder<'c> {
             probes: vec![(0, 0); config.health_checks.len()],
             flips: Vec::new(),
             datapoints: Vec::new(),
+            client_rows_max: None,
         }
+    }
+
+    /// Keeps the per-client rows of an untraced run too (`Finished::client_rows`), unless
+    /// there are more than `max`. A traced run keeps them in its trace whatever their number.
+    pub fn keep_client_rows(mut self, max: usize) -> Self {
+        self.client_rows_max = Some(max);
+        self
     }
 
     fn measured(&self, at_us: u64) -> bool {
@@ -112,9 +125,11 @@ impl<'c> Recorder<'c> {
         let health_checks = self.health_checks(&history, &mut totals);
         let episodes_out =
             history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
+        let (client_rows, untraced_rows) = if self.trace { (client_rows, None) } else { (None, client_rows) };
         let trace = self.timeline.take().map(|timeline| Trace {
             timeline: timeline.finish(),
             clients: client_rows.unwrap_or_default(),
+            clients_pooled: false,
             check_changes: history.check_changes(config),
             checker_flips: self.checker_flips(&self.checkers),
             datapoints: self.datapoint_rows(),
@@ -127,7 +142,7 @@ impl<'c> Recorder<'c> {
             health_checks,
             episodes: episodes_out,
         };
-        Finished { result, trace }
+        Finished { result, trace, client_rows: untraced_rows }
     }
 
     /// Request and query totals, overall and per group.
@@ -296,6 +311,9 @@ impl Recorder<'_> {
     fn start(&mut self, start: &crate::observe::Start<'_>) {
         let config = self.config;
         self.episodes = Episodes::new(config, start.episodes.len(), start.group_start, self.trace);
+        if let (Some(max), false) = (self.client_rows_max, self.trace) {
+            self.episodes.keep_rows(max);
+        }
         self.history = History::new(config, start);
         self.checkers = start.checkers.to_vec();
         self.timeline = self.trace.then(|| Timeline::new(config, start));

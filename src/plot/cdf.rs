@@ -1,10 +1,13 @@
 //! Client failover CDF: for each episode, the share of active clients that had reached a
 //! healthy endpoint by each time, one curve per client group. A curve that stays below 1
 //! is a group with stranded clients. The time axis turns logarithmic when the tail is long.
+//! With several runs the curves pool every run's active clients, so their percentiles are
+//! those of all clients of all runs; past `csv::CLIENT_ROWS_MAX` they show run 1's, and
+//! the title says so.
 
 use super::{CAPTION_PX, Chart, DrawResult, LABEL_PX, Mark, TICK_PX};
 use super::{color, font, legend, seconds_label};
-use crate::report::{EpisodeResult, Report, Trace};
+use crate::report::{EpisodeResult, Report, Trace, csv};
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::element::DashedPathElement;
@@ -16,6 +19,8 @@ const PANELS_MAX: usize = 4;
 const WIDTH: u32 = 1400;
 const LEGEND_WIDTH: u32 = 400;
 const TITLE_HEIGHT: u32 = 56;
+/// Added to the title's height for a subtitle.
+const SUBTITLE_HEIGHT: u32 = 34;
 const PANEL_HEIGHT: u32 = 440;
 /// The axis turns logarithmic when the slowest client took this many times the median.
 const LONG_TAIL_RATIO: f64 = 20.0;
@@ -36,6 +41,31 @@ impl<'a> Cdf<'a> {
 
     fn panels(&self) -> usize {
         self.episodes.len().min(PANELS_MAX)
+    }
+
+    /// Which runs the curves show, for the title, and why not all of them when they do not.
+    fn runs_shown(&self) -> (String, Option<String>) {
+        let runs = self.report.runs;
+        if runs <= 1 {
+            ("run 1".into(), None)
+        } else if self.trace.clients_pooled {
+            (format!("all {runs} runs"), None)
+        } else if csv::pools_every_run(self.report) {
+            // Saved by a fosim that wrote run 1's clients only.
+            (format!("run 1 of {runs}"), None)
+        } else {
+            let cap = crate::report::summary::thousands(csv::CLIENT_ROWS_MAX);
+            (
+                format!("run 1 of {runs}"),
+                Some(format!(
+                    "only run 1's clients: all {runs} runs would hold more than {cap} client times, the most fosim pools"
+                )),
+            )
+        }
+    }
+
+    fn title_height(&self) -> u32 {
+        TITLE_HEIGHT + if self.runs_shown().1.is_some() { SUBTITLE_HEIGHT } else { 0 }
     }
 }
 
@@ -61,18 +91,19 @@ impl Chart for Cdf<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (WIDTH, TITLE_HEIGHT + PANEL_HEIGHT * self.panels().max(1) as u32)
+        (WIDTH, self.title_height() + PANEL_HEIGHT * self.panels().max(1) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
+        let (runs, why) = self.runs_shown();
         let rest = super::header(
             root,
-            TITLE_HEIGHT,
-            format!("{} — when each active client first reached a healthy endpoint (run 1)", self.report.name),
-            None,
+            self.title_height(),
+            format!("{} — when each active client first reached a healthy endpoint ({runs})", self.report.name),
+            why,
         )?;
         let groups = &self.report.settings.client_groups;
         let group_of: HashMap<&str, usize> = groups.iter().enumerate().map(|(g, s)| (s.id.as_str(), g)).collect();

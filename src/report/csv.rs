@@ -50,15 +50,40 @@ pub fn timeline(report: &Report, trace: &Trace) -> Vec<u8> {
     finish(w)
 }
 
-/// One row per active client per episode of the first run.
+/// Most per-client rows `clients.csv` holds for several runs (and the failover CDF pools):
+/// each run may keep its share, `client_rows_per_run_max`.
+pub const CLIENT_ROWS_MAX: u64 = 1_000_000;
+
+/// Each run's share of `CLIENT_ROWS_MAX` when there are `runs`.
+pub fn client_rows_per_run_max(runs: u32) -> usize {
+    (CLIENT_ROWS_MAX / u64::from(runs.max(1))) as usize
+}
+
+/// Whether `clients.csv` holds every run's active clients: always for one run; for several,
+/// when no run had more active clients, summed over its episodes, than its share of
+/// `CLIENT_ROWS_MAX`. Otherwise it holds run 1's. A function of `report.json` alone, so
+/// that `fosim plot` titles the CDF as the run did.
+pub fn pools_every_run(report: &Report) -> bool {
+    let max = client_rows_per_run_max(report.runs) as u64;
+    report.runs <= 1
+        || report.run_results.iter().all(|r| r.episodes.iter().map(|e| e.clients_active).sum::<u64>() <= max)
+}
+
+/// One row per active client per episode of every run, in run order (of run 1 only when
+/// `pools_every_run` says no).
 pub fn clients(report: &Report, trace: &Trace) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["episode", "endpoint", "group", "client", "failover_s", "stranded", "requests_misrouted"])
+    w.write_record(["run", "episode", "endpoint", "group", "client", "failover_s", "stranded", "requests_misrouted"])
         .expect("in memory");
-    let episodes = report.run_results.first().map(|r| r.episodes.as_slice()).unwrap_or_default();
     for row in &trace.clients {
-        let endpoint = episodes.get(row.episode as usize).map_or("", |e| e.endpoint.as_str());
+        // The episode's endpoint in that run (random recurrences may differ between runs).
+        let endpoint = report
+            .run_results
+            .get(row.run as usize)
+            .and_then(|r| r.episodes.get(row.episode as usize))
+            .map_or("", |e| e.endpoint.as_str());
         w.write_record([
+            (row.run + 1).to_string(),
             (row.episode + 1).to_string(),
             endpoint.to_owned(),
             row.group.clone(),
@@ -192,18 +217,24 @@ pub fn read_trace(
         }
         trace.timeline.push(row);
     }
+    // Files written before the `run` column hold run 1's clients only.
+    let with_runs = csv::Reader::from_reader(clients_csv).headers().is_ok_and(|h| h.get(0) == Some("run"));
+    let at = usize::from(with_runs);
     for record in records("clients.csv", clients_csv) {
         let r = record?;
-        let episode: u32 = field("clients.csv", &r, 0)?;
-        let failover: String = field("clients.csv", &r, 4)?;
+        let run: u32 = if with_runs { field("clients.csv", &r, 0)? } else { 1 };
+        let episode: u32 = field("clients.csv", &r, at)?;
+        let failover: String = field("clients.csv", &r, at + 4)?;
         trace.clients.push(super::ClientRow {
             episode: episode.saturating_sub(1),
-            group: field("clients.csv", &r, 2)?,
-            client: field("clients.csv", &r, 3)?,
-            failover_s: if failover.is_empty() { None } else { Some(field("clients.csv", &r, 4)?) },
-            requests_misrouted: field("clients.csv", &r, 6)?,
+            group: field("clients.csv", &r, at + 2)?,
+            client: field("clients.csv", &r, at + 3)?,
+            failover_s: if failover.is_empty() { None } else { Some(field("clients.csv", &r, at + 4)?) },
+            requests_misrouted: field("clients.csv", &r, at + 6)?,
+            run: run.saturating_sub(1),
         });
     }
+    trace.clients_pooled = (with_runs || report.runs <= 1) && pools_every_run(report);
     for record in records("checkers.csv", checkers_csv) {
         let r = record?;
         let time: f64 = field("checkers.csv", &r, 0)?;

@@ -428,6 +428,9 @@ pub struct Trace {
     pub checker_flips: Vec<(f64, String, String, u32, bool)>,
     /// CloudWatch checks' datapoints whose period ends after the warm-up, in arrival order.
     pub datapoints: Vec<DatapointRow>,
+    /// `clients` holds the active clients of every run, in run order (always so for a single
+    /// run); otherwise only run 1's (`csv::pools_every_run` says when).
+    pub clients_pooled: bool,
 }
 
 /// A CloudWatch check's datapoint as it reached Route 53 (docs/model.md §3.13).
@@ -465,6 +468,8 @@ pub struct ClientRow {
     /// None: stranded.
     pub failover_s: Option<f64>,
     pub requests_misrouted: u32,
+    /// The replication (0 for run 1).
+    pub run: u32,
 }
 
 /// `report.json`: pretty JSON with a trailing newline.

@@ -27,46 +27,107 @@ pub const POINTS_MAX: u64 = 1_000_000;
 /// Values one range may expand into.
 pub const RANGE_VALUES_MAX: u64 = 100_000;
 
-/// A sweep file: a base scenario, parameters to vary, replications per point.
+/// A fosim sweep file: a base scenario, the fields of it to vary over a grid, and how many
+/// replications to run at each point of the grid. See README.md, "Tuning: sweeps and
+/// recommendations", and docs/model.md §7.9.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepFile {
+    /// The JSON Schema this file follows (ignored by fosim; lets editors check the file).
     #[serde(rename = "$schema", default)]
     pub schema: Option<String>,
-    /// Output goes to `out/<name>/`.
+    /// Short name, usable as a directory name (letters, digits, ".", "_", "-"); output goes
+    /// to `out/<name>/`.
     pub name: String,
+    /// What this sweep asks (default: none).
     #[serde(default)]
     pub description: String,
-    /// The base scenario, relative to this file.
+    /// The base scenario file, as a path relative to this sweep file. Every point of the
+    /// grid is this scenario with the swept fields changed.
     pub scenario: String,
-    /// Replications per point; every point uses the same replication seeds.
+    /// Replications per point (1 to 1,000,000). Replication r of every point uses the same
+    /// seed, so differences between points come from the settings, not the luck of the
+    /// draw.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub runs: i64,
-    /// JSON Pointer into the scenario → a list of values, `{"from", "to", "step"}` (numbers
-    /// or durations), or `{"values": [...], "labels": [...]}`. The object forms may add
-    /// `"name"`: how tables and charts call the parameter (default: a short name from the
-    /// pointer).
+    /// The fields to vary, each keyed by its JSON Pointer into the base scenario (e.g.
+    /// "/health_checks/hc-primary/failure_threshold"). The grid is every combination of
+    /// their values.
+    #[schemars(schema_with = "parameters_schema")]
     pub parameters: BTreeMap<String, Value>,
-    /// Figures shown in the Markdown table and plotted (JSON Pointers into a run result,
-    /// e.g. "/episodes/0/client_failover_s/p99"). Default: a standard set.
+    /// Figures shown in the Markdown table and plotted, as JSON Pointers into a run's
+    /// results (e.g. "/episodes/0/client_failover_s/p99"). Default: detection time, client
+    /// failover p99, availability, false failovers per day and authoritative queries per
+    /// second of the first episode.
     #[serde(default)]
     pub metrics: Option<Vec<String>>,
-    /// Which parameters go on the heatmap axes (default: the first two, facets by the third).
+    /// Which swept parameters the heatmaps put on their axes (default: the first two
+    /// parameters in pointer order, one chart per value of the third).
     #[serde(default)]
     pub plot: Option<PlotAxes>,
-    /// What `fosim tune` optimises.
+    /// What `fosim tune` looks for: the point that minimises a figure under bounds on
+    /// others (default: none; `fosim tune --minimize` can give one instead).
     #[serde(default)]
     pub objective: Option<Objective>,
-    /// Refuse grids larger than this (default 10000).
+    /// Refuse grids with more points than this (1 to 1,000,000; default 10,000).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub max_points: Option<i64>,
 }
 
+/// The schema of `parameters`: each pointer's values as a list, a range or labelled values.
+fn parameters_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": "^/." },
+        "minProperties": 1,
+        "additionalProperties": {
+            "description": "The values one field takes: a list of values, a range, or values with labels.",
+            "anyOf": [
+                {
+                    "description": "The values themselves, each of the type the scenario field expects.",
+                    "type": "array",
+                    "minItems": 1
+                },
+                {
+                    "description": "A range from `from` to `to` (inclusive) by `step`: numbers, or durations such as \"10s\" (which give durations).",
+                    "type": "object",
+                    "properties": {
+                        "from": { "description": "The first value.", "type": ["number", "string"] },
+                        "to": { "description": "The last value, or the largest one the steps reach below it.", "type": ["number", "string"] },
+                        "step": { "description": "The positive distance between values.", "type": ["number", "string"] },
+                        "name": { "description": "How tables and charts call the parameter (default: a short name from the pointer).", "type": "string" }
+                    },
+                    "required": ["from", "to", "step"],
+                    "additionalProperties": false
+                },
+                {
+                    "description": "Values with the labels tables and charts show for them, e.g. whole client groups called \"browsers\" and \"jvm-30s\".",
+                    "type": "object",
+                    "properties": {
+                        "values": { "description": "The values themselves.", "type": "array", "minItems": 1 },
+                        "labels": { "description": "One label per value (default: each value as written).", "type": "array", "items": { "type": "string" } },
+                        "name": { "description": "How tables and charts call the parameter (default: a short name from the pointer).", "type": "string" }
+                    },
+                    "required": ["values"],
+                    "additionalProperties": false
+                }
+            ]
+        }
+    })
+}
+
+/// The swept parameters that the heatmaps put on their axes, by JSON Pointer; each must be
+/// one of `parameters`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlotAxes {
+    /// The parameter along the horizontal axis.
     pub x: String,
+    /// The parameter along the vertical axis (default: none, a single row).
     #[serde(default)]
     pub y: Option<String>,
+    /// One chart per value of this parameter (default: none).
     #[serde(default)]
     pub facet: Option<String>,
 }
@@ -75,26 +136,37 @@ pub struct PlotAxes {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Objective {
-    /// The figure to minimise, e.g. "/episodes/0/client_failover_s/p99".
+    /// The figure whose mean across runs to minimise, as a JSON Pointer into a run's
+    /// results, e.g. "/episodes/0/client_failover_s/p99".
     pub minimize: String,
+    /// Bounds a point must meet to be recommended (default: none).
     #[serde(default)]
     pub subject_to: Vec<Constraint>,
     /// A swept parameter that describes the situation rather than a setting (e.g. the client
-    /// mix): recommend the best point separately for each of its values.
+    /// mix): recommend the best point separately for each of its values (default: one
+    /// recommendation).
     #[serde(default)]
     pub for_each: Option<String>,
 }
 
+/// A bound on the mean across runs of one figure.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Constraint {
+    /// The figure, as a JSON Pointer into a run's results, e.g.
+    /// "/totals/false_failovers_per_day".
     pub metric: String,
-    /// The figure's mean across runs must be at most this.
+    /// The figure's mean across runs must be at most this (default: no upper bound).
     #[serde(default)]
     pub max: Option<f64>,
-    /// The figure's mean across runs must be at least this.
+    /// The figure's mean across runs must be at least this (default: no lower bound).
     #[serde(default)]
     pub min: Option<f64>,
+}
+
+/// The JSON Schema of the sweep file, generated from the types above.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(SweepFile)).expect("a schema serializes")
 }
 
 /// The figures shown when a sweep file names none.

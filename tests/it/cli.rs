@@ -184,6 +184,58 @@ fn the_committed_schema_is_current() {
 }
 
 #[test]
+fn schema_sweep_describes_the_sweep_file() {
+    let output = Command::cargo_bin("fosim").unwrap().args(["schema", "--sweep"]).output().unwrap();
+    assert!(output.status.success());
+    let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["title"], "SweepFile");
+    let required: Vec<&str> = schema["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(required, ["name", "scenario", "runs", "parameters"]);
+    // Every field says what it is, and the optional ones their default.
+    for (field, property) in schema["properties"].as_object().unwrap() {
+        let description = property["description"].as_str().unwrap_or_default();
+        assert!(!description.is_empty(), "the sweep schema does not describe {field}");
+        if !required.contains(&field.as_str()) && field != "$schema" {
+            assert!(description.to_lowercase().contains("default"), "{field} does not say its default: {description}");
+        }
+    }
+    // The limits the loader enforces.
+    assert_eq!(schema["properties"]["runs"]["maximum"], fosim::simulate::RUNS_MAX);
+    assert_eq!(schema["properties"]["max_points"]["maximum"], fosim::sweep::POINTS_MAX);
+    let forms = &schema["properties"]["parameters"]["additionalProperties"]["anyOf"];
+    assert_eq!(forms.as_array().unwrap().len(), 3, "a list, a range and labelled values: {forms}");
+}
+
+/// The bundled sweeps name the committed sweep schema, and use only fields it describes.
+#[test]
+fn bundled_sweeps_name_the_sweep_schema() {
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string("schema/sweep.schema.json").unwrap()).unwrap();
+    let mut sweeps = 0;
+    for entry in std::fs::read_dir("scenarios/sweeps").unwrap() {
+        let path = entry.unwrap().path();
+        let sweep: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(sweep["$schema"], "../../schema/sweep.schema.json", "{}", path.display());
+        assert!(path.parent().unwrap().join(sweep["$schema"].as_str().unwrap()).is_file());
+        for field in sweep.as_object().unwrap().keys() {
+            assert!(schema["properties"].get(field).is_some(), "{}: {field} is not in the schema", path.display());
+        }
+        sweeps += 1;
+    }
+    assert!(sweeps >= 2, "found {sweeps} bundled sweeps");
+}
+
+#[test]
+fn the_committed_sweep_schema_is_current() {
+    let output = Command::cargo_bin("fosim").unwrap().args(["schema", "--sweep"]).output().unwrap();
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string("schema/sweep.schema.json").unwrap();
+    assert!(
+        committed == String::from_utf8(output.stdout).unwrap(),
+        "schema/sweep.schema.json is stale: regenerate it with `fosim schema --sweep > schema/sweep.schema.json`"
+    );
+}
+
+#[test]
 fn a_panic_says_it_is_a_bug_and_how_to_reproduce_it() {
     // FOSIM_TEST_PANIC makes `fosim run` panic once its scenario is loaded (cli.rs).
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! Plots and report.html: valid files with the expected titles, labels and series; `fosim
 //! plot` redraws a saved run byte for byte; scenario strings are escaped; runs without
-//! episodes or without detection still plot.
+//! episodes or without detection still plot; the failover CDF pools every run's clients
+//! and says which runs it shows.
 
 use crate::support::simulate;
 use assert_cmd::Command;
@@ -63,9 +64,15 @@ fn every_chart_renders_from_a_saved_run_with_its_titles_labels_and_series() {
         assert_has(&checkers, wanted, "checkers");
     }
     let cdf = svg("failover-cdf");
-    for wanted in
-        ["active clients failed over (%)", "seconds since the fault started", "browsers: p50", "services: p50", "p99"]
-    {
+    // A run saved before clients.csv had a `run` column: run 1's clients only.
+    for wanted in [
+        "active clients failed over (%)",
+        "seconds since the fault started",
+        "browsers: p50",
+        "services: p50",
+        "p99",
+        "(run 1 of 3)",
+    ] {
         assert_has(&cdf, wanted, "failover-cdf");
     }
     let runs = svg("runs");
@@ -190,4 +197,107 @@ fn no_plots_writes_only_numbers() {
         .collect();
     names.sort();
     assert_eq!(names, ["checkers.csv", "clients.csv", "report.json", "timeline.csv"]);
+}
+
+/// Nearest-rank percentile over `active` clients, stranded ones (absent from `times`) last.
+fn nearest_rank(times: &[f64], active: usize, p: f64) -> Option<f64> {
+    let rank = ((p * active as f64).ceil() as usize).clamp(1, active);
+    times.get(rank - 1).copied()
+}
+
+#[test]
+fn the_failover_cdf_pools_every_runs_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    Command::cargo_bin("fosim")
+        .unwrap()
+        .args(["run", "scenarios/basic-failover.json", "--runs", "3", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let run_dir = dir.path().join("basic-failover");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
+    let mut reader = csv::Reader::from_path(run_dir.join("clients.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header[..3], ["run", "episode", "endpoint"]);
+    // (run, episode) → failover times (None: stranded).
+    let mut rows: std::collections::BTreeMap<(usize, usize), Vec<Option<f64>>> = Default::default();
+    for record in reader.records() {
+        let r = record.unwrap();
+        let failover = &r[5];
+        rows.entry((r[0].parse().unwrap(), r[1].parse().unwrap()))
+            .or_default()
+            .push((!failover.is_empty()).then(|| failover.parse().unwrap()));
+    }
+    let mut pooled = Vec::new();
+    let (mut pooled_active, mut weighted_mean, mut max_of_maxes) = (0usize, 0.0, 0.0f64);
+    for run in 1..=3 {
+        let episode = &report["run_results"][run - 1]["episodes"][0];
+        let times = &rows[&(run, 1)];
+        // Every run's active clients are there, and they give that run's own figures.
+        assert_eq!(times.len() as u64, episode["clients_active"].as_u64().unwrap(), "run {run}");
+        let mut reached: Vec<f64> = times.iter().flatten().copied().collect();
+        reached.sort_by(f64::total_cmp);
+        let stats = &episode["client_failover_s"];
+        assert_eq!(reached.len() as u64, stats["count"].as_u64().unwrap(), "run {run}");
+        assert_eq!(nearest_rank(&reached, times.len(), 0.99), stats["p99"].as_f64(), "run {run}");
+        let mean = reached.iter().sum::<f64>() / reached.len() as f64;
+        assert!((mean - stats["mean"].as_f64().unwrap()).abs() < 1e-6, "run {run}: {mean} vs {}", stats["mean"]);
+        pooled_active += times.len();
+        weighted_mean += stats["mean"].as_f64().unwrap() * reached.len() as f64;
+        max_of_maxes = max_of_maxes.max(stats["max"].as_f64().unwrap());
+        pooled.extend(reached);
+    }
+    assert!(!rows.contains_key(&(4, 1)), "no fourth run");
+    // The pool agrees with the summary where it should: its count, mean and max follow from
+    // the runs', and its median lies within the runs' medians.
+    pooled.sort_by(f64::total_cmp);
+    let summary =
+        |metric: &str| report["summary"].as_array().unwrap().iter().find(|r| r["metric"] == metric).unwrap().clone();
+    let count = summary("/episodes/0/client_failover_s/count");
+    assert!((pooled.len() as f64 - count["mean"].as_f64().unwrap() * 3.0).abs() < 1e-6);
+    let pooled_mean = pooled.iter().sum::<f64>() / pooled.len() as f64;
+    assert!((pooled_mean - weighted_mean / pooled.len() as f64).abs() < 1e-6);
+    assert_eq!(pooled.last().copied(), Some(max_of_maxes));
+    assert_eq!(summary("/episodes/0/client_failover_s/max")["max"].as_f64(), Some(max_of_maxes));
+    let p50 = nearest_rank(&pooled, pooled_active, 0.5).unwrap();
+    let p50s = summary("/episodes/0/client_failover_s/p50");
+    assert!(p50s["min"].as_f64().unwrap() <= p50 && p50 <= p50s["max"].as_f64().unwrap());
+    // The chart says so and shows the pooled percentiles; the charts of run 1 say so.
+    let svg = |chart: &str| svg_texts(&std::fs::read_to_string(run_dir.join(format!("{chart}.svg"))).unwrap());
+    let cdf = svg("failover-cdf");
+    assert_has(&cdf, "healthy endpoint (all 3 runs)", "failover-cdf");
+    let p99 = nearest_rank(&pooled, pooled_active, 0.99).unwrap();
+    assert_has(&cdf, &format!("p50 {p50:.1} s, p99 {p99:.1} s"), "failover-cdf");
+    assert_has(&svg("timeline"), "(run 1, seed", "timeline");
+    assert_has(&svg("checkers"), "(run 1)", "checkers");
+    assert_has(&svg("runs"), "across 3 runs", "runs");
+    // `fosim plot` redraws the pooled chart from the saved files, byte for byte.
+    let again = dir.path().join("again");
+    plot(&run_dir, &again);
+    for name in ["failover-cdf.svg", "failover-cdf.png"] {
+        assert!(std::fs::read(again.join(name)).unwrap() == std::fs::read(run_dir.join(name)).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn past_the_cap_the_failover_cdf_shows_run_1_and_says_why() {
+    // A saved run of 3 whose runs had more active clients than their share of the cap (as
+    // report.json tells): fosim would have kept run 1's only, and the chart says so.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved).unwrap();
+    for name in ["checkers.csv", "clients.csv", "timeline.csv", "report.json"] {
+        std::fs::copy(Path::new("tests/data/small-run").join(name), saved.join(name)).unwrap();
+    }
+    let mut report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(saved.join("report.json")).unwrap()).unwrap();
+    let share = fosim::report::csv::CLIENT_ROWS_MAX / 3;
+    report["run_results"][1]["episodes"][0]["clients_active"] = json!(share + 1);
+    std::fs::write(saved.join("report.json"), serde_json::to_vec(&report).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    plot(&saved, &out);
+    let cdf = svg_texts(&std::fs::read_to_string(out.join("failover-cdf.svg")).unwrap());
+    assert_has(&cdf, "healthy endpoint (run 1 of 3)", "failover-cdf");
+    assert_has(&cdf, "more than 1,000,000 client times", "failover-cdf");
 }

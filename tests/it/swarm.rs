@@ -805,7 +805,7 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
 }
 
 /// The first run's time series: one row per bucket, shares are shares, changes and
-/// datapoints in the run and in order.
+/// datapoints in the run and in order; every run's client rows.
 fn check_trace(report: &Report, scenario: &Value) {
     let trace = report.trace.as_ref().expect("replication 0 is traced");
     let config = config_from(scenario);
@@ -818,9 +818,17 @@ fn check_trace(report: &Report, scenario: &Value) {
     let times = trace.check_changes.iter().map(|c| c.0).chain(trace.checker_flips.iter().map(|c| c.0));
     assert!(times.clone().all(|t| (0.0..=duration_s).contains(&t)), "a check change outside the run");
     for c in &trace.clients {
-        let start_s = report.run_results[0].episodes[c.episode as usize].start_s;
+        let start_s = report.run_results[c.run as usize].episodes[c.episode as usize].start_s;
         assert!(c.failover_s.is_none_or(|f| f >= 0.0 && f <= duration_s - start_s), "{c:?}");
     }
+    // The clients of every run (or of run 1 past the cap), each run's active ones all there.
+    assert_eq!(trace.clients_pooled, fosim::report::csv::pools_every_run(report));
+    for (run, result) in report.run_results.iter().enumerate() {
+        let rows = trace.clients.iter().filter(|c| c.run as usize == run).count() as u64;
+        let active: u64 = result.episodes.iter().map(|e| e.clients_active).sum();
+        assert_eq!(rows, if run == 0 || trace.clients_pooled { active } else { 0 }, "client rows of run {}", run + 1);
+    }
+    assert!(trace.clients.windows(2).all(|w| w[0].run <= w[1].run), "client rows in run order");
     for d in &trace.datapoints {
         assert!(d.period_start_s < d.period_end_s && d.period_end_s <= d.arrived_s, "{d:?}");
         assert!(d.value.is_none_or(|v| v >= 0.0 && v.is_finite()), "{d:?}");

@@ -5,6 +5,7 @@
 //! what happened, never the model's state, and draws nothing.
 
 mod episodes;
+mod failback;
 mod history;
 mod timeline;
 
@@ -13,6 +14,7 @@ use crate::report::{CheckTotals, DatapointRow, GroupTotals, RunResult, Totals, T
 use crate::scenario::config::Config;
 use crate::time::to_seconds;
 use episodes::Episodes;
+use failback::Failbacks;
 use history::History;
 use std::collections::BTreeMap;
 use timeline::Timeline;
@@ -31,6 +33,8 @@ pub struct Recorder<'c> {
     trace: bool,
     /// Filled by `Observation::Start`, which comes first.
     episodes: Episodes,
+    /// After each episode: its clients back on its endpoint or not.
+    failbacks: Failbacks,
     history: History,
     checkers: Vec<CheckerId>,
     /// Traced runs only.
@@ -60,6 +64,7 @@ impl<'c> Recorder<'c> {
             config,
             trace,
             episodes: Episodes::default(),
+            failbacks: Failbacks::default(),
             history: History::default(),
             checkers: Vec::new(),
             timeline: None,
@@ -109,8 +114,25 @@ impl<'c> Recorder<'c> {
         let (closed, client_rows) = std::mem::take(&mut self.episodes).finish(config);
         let (mut totals, groups) = self.totals(end);
         let health_checks = self.health_checks(&history, &mut totals);
-        let episodes_out =
-            history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
+        let failbacks = std::mem::take(&mut self.failbacks).finish(config);
+        let episodes_out = history
+            .episodes
+            .iter()
+            .zip(closed)
+            .zip(failbacks)
+            .map(|((e, closed), failback)| {
+                let mut episode = history.episode(config, e, closed);
+                if let Some((total, groups)) = failback {
+                    episode.failback = Some(total);
+                    for (g, figures) in groups {
+                        if let Some(group) = episode.groups.get_mut(&config.groups[g as usize].id) {
+                            group.failback = Some(figures);
+                        }
+                    }
+                }
+                episode
+            })
+            .collect();
         let trace = self.timeline.take().map(|timeline| Trace {
             timeline: timeline.finish(),
             clients: client_rows.unwrap_or_default(),
@@ -233,7 +255,13 @@ impl Observer for Recorder<'_> {
                 let episode = self.history.episodes[id as usize].clone();
                 self.episodes.open(self.config, id, &episode);
             }
-            Observation::EpisodeEnd(id) => self.episodes.close(self.config, id),
+            Observation::EpisodeEnd(id) => {
+                let mut failed_over = Vec::new();
+                self.episodes.failed_over(id, |g, i| failed_over.push((g, i)));
+                let episode = &self.history.episodes[id as usize];
+                self.failbacks.open(self.config, id, episode, &failed_over);
+                self.episodes.close(self.config, id);
+            }
             Observation::Probe { check, ok } => {
                 let (probes, failed) = &mut self.probes[check as usize];
                 *probes += 1;
@@ -270,6 +298,7 @@ impl Observer for Recorder<'_> {
                 if let Some(timeline) = self.timeline() {
                     timeline.heading(batch.client, batch.endpoint);
                 }
+                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, batch.from_us);
             }
             Observation::DeferredCounts { group, queries, failed, count } => {
                 let counts = &mut self.groups[group as usize];
@@ -290,6 +319,7 @@ impl Recorder<'_> {
     fn start(&mut self, start: &crate::observe::Start<'_>) {
         let config = self.config;
         self.episodes = Episodes::new(config, start.episodes.len(), start.group_start, self.trace);
+        self.failbacks = Failbacks::new(config, start.episodes, start.group_start);
         self.history = History::new(config, start);
         self.checkers = start.checkers.to_vec();
         self.timeline = self.trace.then(|| Timeline::new(config, start));
@@ -312,6 +342,7 @@ impl Recorder<'_> {
             timeline.request(at_us, client, endpoint, failed);
         }
         if self.measured(at_us) {
+            self.failbacks.saw(self.config, client, group, endpoint, at_us);
             let batch = Batch {
                 client,
                 group,
@@ -336,6 +367,8 @@ impl Recorder<'_> {
         }
         if self.measured(batch.from_us) && batch.requests > 0 {
             self.count(batch, at_fault);
+            let at_us = batch.first_us.unwrap_or(batch.from_us);
+            self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
         }
         self.queries(batch.from_us, batch.requests, batch.queries);
     }

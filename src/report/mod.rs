@@ -311,6 +311,10 @@ pub struct EpisodeResult {
     /// requests to the endpoint (present when more than one can).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub record_sets: BTreeMap<String, RecordSetTimes>,
+    /// After the end: the clients that had failed over, back on the endpoint or not, over
+    /// every group (docs/model.md §7.2.7). Absent when the episode lasts to the end of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failback: Option<Failback>,
 }
 
 /// Time lost by requests that reached another address after failing to connect to this
@@ -338,6 +342,33 @@ pub struct EpisodeGroup {
     pub clients_stranded: u64,
     pub requests_misrouted: u64,
     pub requests_failed: u64,
+    /// After the end, for this group's clients (docs/model.md §7.2.7). Absent when the
+    /// episode lasts to the end of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failback: Option<Failback>,
+}
+
+/// After an episode ends: how soon the clients that had failed over during it were back on
+/// its endpoint, how many never were, and what their requests cost elsewhere meanwhile
+/// (docs/model.md §7.2.7). A client is back at its first request to the endpoint at or after
+/// the end; its window closes at the end of the run or when another fault of the endpoint
+/// starts, whichever comes first.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Failback {
+    /// Clients that had failed over during the episode (`client_failover_s.count`).
+    pub clients_failed_over: u64,
+    /// Seconds from the end to each of them being back: `count` are back, `mean` is over
+    /// them; percentiles rank the clients not back last (null when one falls on them).
+    pub back_s: FailoverStats,
+    /// Failed over and not back by the end of the run.
+    pub clients_away_at_end: u64,
+    /// Failed over and not back when the next fault of the endpoint started.
+    pub clients_away_at_next_fault: u64,
+    /// Requests they sent to other endpoints after the end, until back (or until their
+    /// window closed): an expectation, each client's time away × its group's
+    /// `requests_per_s`, the same in exact and aggregated mode (aggregated requests are not
+    /// counted one by one once no episode follows a client).
+    pub requests_elsewhere_expected: f64,
 }
 
 /// Time from the episode's start to each active client's first request that reached an

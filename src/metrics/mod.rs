@@ -298,7 +298,8 @@ impl Observer for Recorder<'_> {
                 if let Some(timeline) = self.timeline() {
                     timeline.heading(batch.client, batch.endpoint);
                 }
-                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, batch.from_us);
+                let at_us = self.expected_first_us(&batch);
+                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
             }
             Observation::DeferredCounts { group, queries, failed, count } => {
                 let counts = &mut self.groups[group as usize];
@@ -367,10 +368,30 @@ impl Recorder<'_> {
         }
         if self.measured(batch.from_us) && batch.requests > 0 {
             self.count(batch, at_fault);
-            let at_us = batch.first_us.unwrap_or(batch.from_us);
+            let at_us = self.expected_first_us(batch);
             self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
         }
         self.queries(batch.from_us, batch.requests, batch.queries);
+    }
+}
+
+impl Recorder<'_> {
+    /// When the first request of a span went (for failback, docs/model.md §7.2.7): its drawn
+    /// time when the model drew it; else, for a drawn count of n requests over [from, to),
+    /// from + (to − from)/(n + 1), their expected first given n (Poisson requests spread
+    /// uniformly); for a deferred span, whose count is not drawn, from + 1/rate, the expected
+    /// wait for a client's next request from any instant. The expectations keep the mean
+    /// time back and the requests elsewhere unbiased; the spread of the times back is
+    /// narrower than drawn times would give.
+    fn expected_first_us(&self, b: &Batch) -> u64 {
+        if let Some(first_us) = b.first_us {
+            return first_us;
+        }
+        if b.requests > 0 {
+            return b.from_us + (b.to_us - b.from_us) / (b.requests + 1);
+        }
+        let rate = self.config.groups[b.group as usize].requests_per_s;
+        if rate > 0.0 { b.from_us.saturating_add((1e6 / rate).round() as u64) } else { b.from_us }
     }
 }
 
@@ -595,6 +616,54 @@ mod tests {
         // The real outage's detection is not a false failover.
         let result = run(&config(), &failover());
         assert_eq!((result.totals.false_failovers, result.health_checks["hc"].went_unhealthy), (0, 1));
+    }
+
+    #[test]
+    fn failback_is_the_first_request_to_the_primary_after_the_end() {
+        let deferred = |at: u64, client: u32, endpoint: u32| {
+            Observation::Deferred(Batch {
+                client,
+                group: 0,
+                endpoint,
+                from_us: s(at),
+                to_us: s(at + 50),
+                requests: 0,
+                failed: 0,
+                first_us: None,
+                queries: Queries::Resolver,
+            })
+        };
+        let mut observations = failover();
+        observations.splice(
+            1..1,
+            [
+                request(610, 0, PRIMARY, true),
+                request(700, 0, SECONDARY, false),
+                request(620, 1, PRIMARY, true),
+                request(710, 1, SECONDARY, false),
+                request(630, 2, PRIMARY, true),
+                request(720, 2, SECONDARY, false),
+            ],
+        );
+        observations.extend([
+            // Client 0: back 100 s after the end; client 1 still on the secondary; client 2
+            // in a span whose count is not drawn: back at its start plus 1/rate (1 s).
+            request(1250, 0, SECONDARY, false),
+            request(1300, 0, PRIMARY, false),
+            request(1400, 0, SECONDARY, false),
+            deferred(1260, 1, SECONDARY),
+            deferred(1219, 2, PRIMARY),
+        ]);
+        let e = &run(&config(), &observations).episodes[0];
+        let f = e.failback.as_ref().unwrap();
+        assert_eq!((f.clients_failed_over, f.back_s.count, f.clients_away_at_end), (3, 2, 1));
+        assert_eq!((f.back_s.p50, f.back_s.mean, f.back_s.max), (Some(100.0), Some(60.0), None));
+        // Away after the end: 100 s, 20 s and the 2400 s to the end of the run, at 1 request/s.
+        assert_eq!(f.requests_elsewhere_expected, 2520.0);
+        assert_eq!(e.groups["users"].failback.as_ref(), Some(f));
+        // An episode lasting to the end of the run has no failback.
+        let open: Vec<_> = observations.into_iter().filter(|o| !matches!(o, Observation::EpisodeEnd(_))).collect();
+        assert_eq!(run(&config(), &open).episodes[0].failback, None);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! state is dropped as soon as none of its clients is away, so the work is proportional to
 //! the observations of clients still away, never to every client per observation.
 
-use crate::observe::Episode;
+use crate::observe::{AnswerSummary, Episode};
 use crate::report::{Failback, FailoverStats};
 use crate::scenario::config::Config;
 use crate::time::{SimTime, to_seconds};
@@ -60,19 +60,25 @@ pub struct Failbacks {
     until_us: Vec<SimTime>,
     /// Windows with clients away that follow each group.
     group_open: Vec<Vec<Following>>,
-    /// Per endpoint, the groups an episode on it follows (`Config::groups_reaching_each`).
+    /// Per endpoint, the groups an episode on it follows (`Config::groups_reaching_each`)
+    /// whose question is answered with it while every check is healthy: the clients that
+    /// have a primary to come back to.
     reaching: Vec<Vec<u32>>,
     group_start: Vec<u32>,
 }
 
 impl Failbacks {
-    pub fn new(config: &Config, episodes: &[Episode], group_start: &[u32]) -> Self {
+    pub fn new(config: &Config, episodes: &[Episode], group_start: &[u32], healthy_answers: &[AnswerSummary]) -> Self {
+        let mut reaching = config.groups_reaching_each();
+        for (endpoint, groups) in (0u32..).zip(&mut reaching) {
+            groups.retain(|&g| healthy_answers[config.groups[g as usize].question as usize].names(endpoint));
+        }
         Failbacks {
             windows: (0..episodes.len()).map(|_| None).collect(),
             settled: vec![None; episodes.len()],
             until_us: windows_close(episodes, config.end_us()),
             group_open: vec![Vec::new(); config.groups.len()],
-            reaching: config.groups_reaching_each(),
+            reaching,
             group_start: group_start.to_vec(),
         }
     }
@@ -81,6 +87,10 @@ impl Failbacks {
     /// index in group), in group and client order.
     pub fn open(&mut self, config: &Config, id: u32, episode: &Episode, failed_over: &[(u32, u32)]) {
         let reaching = &self.reaching[episode.endpoint as usize];
+        if reaching.is_empty() {
+            // No group's answer names the endpoint while all is well: nothing to come back to.
+            return;
+        }
         let mut groups = Vec::with_capacity(reaching.len());
         let mut slots = 0u32;
         for &g in reaching {
@@ -94,6 +104,9 @@ impl Failbacks {
         let mut away = 0;
         for &(g, i) in failed_over {
             let k = groups.partition_point(|&(h, _)| h < g);
+            if groups.get(k).is_none_or(|&(h, _)| h != g) {
+                continue;
+            }
             state[(groups[k].1 + i) as usize] = initial;
             away += u64::from(initial == AWAY);
         }
@@ -278,11 +291,7 @@ fn windows_close(episodes: &[Episode], run_end_us: SimTime) -> Vec<SimTime> {
                 let other = if first.1 == p { second } else { first };
                 other.1 != usize::MAX && other.0 > end_us
             };
-            until[i] = if covered {
-                end_us
-            } else {
-                starts.get(started).map_or(run_end_us, |&s| s.min(run_end_us))
-            };
+            until[i] = if covered { end_us } else { starts.get(started).map_or(run_end_us, |&s| s.min(run_end_us)) };
         }
     }
     until

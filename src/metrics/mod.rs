@@ -320,7 +320,7 @@ impl Recorder<'_> {
     fn start(&mut self, start: &crate::observe::Start<'_>) {
         let config = self.config;
         self.episodes = Episodes::new(config, start.episodes.len(), start.group_start, self.trace);
-        self.failbacks = Failbacks::new(config, start.episodes, start.group_start);
+        self.failbacks = Failbacks::new(config, start.episodes, start.group_start, start.healthy_answers);
         self.history = History::new(config, start);
         self.checkers = start.checkers.to_vec();
         self.timeline = self.trace.then(|| Timeline::new(config, start));

@@ -312,7 +312,8 @@ pub struct EpisodeResult {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub record_sets: BTreeMap<String, RecordSetTimes>,
     /// After the end: the clients that had failed over, back on the endpoint or not, over
-    /// every group (docs/model.md §7.2.7). Absent when the episode lasts to the end of the run.
+    /// the groups whose answer names the endpoint while all is well (docs/model.md §7.2.7).
+    /// Absent when the episode lasts to the end of the run, or no group has it to come back to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failback: Option<Failback>,
 }
@@ -343,7 +344,8 @@ pub struct EpisodeGroup {
     pub requests_misrouted: u64,
     pub requests_failed: u64,
     /// After the end, for this group's clients (docs/model.md §7.2.7). Absent when the
-    /// episode lasts to the end of the run.
+    /// episode lasts to the end of the run, or the group's answer does not name the endpoint
+    /// while all is well.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failback: Option<Failback>,
 }

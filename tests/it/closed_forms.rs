@@ -191,10 +191,16 @@ fn failback_of_caching_clients_follows_the_ttl() {
     let e = &report.run_results[0].episodes[0];
     let dns_back = e.dns_failback_last_s.expect("the name servers fail back");
     let f = e.failback.as_ref().expect("the episode ended before the run");
-    assert_eq!((f.clients_failed_over, f.back_s.count, f.clients_away_at_end), (u64::from(clients), u64::from(clients), 0));
+    assert_eq!(
+        (f.clients_failed_over, f.back_s.count, f.clients_away_at_end),
+        (u64::from(clients), u64::from(clients), 0)
+    );
     let (p99, max) = (f.back_s.p99.unwrap(), f.back_s.max.unwrap());
     // The next request after the cache expires: more than 20 s with probability e^-10 each.
-    assert!(f.back_s.p50.unwrap() >= dns_back && p99 <= max && max <= dns_back + ttl + 20.0, "{f:?}, DNS back {dns_back}");
+    assert!(
+        f.back_s.p50.unwrap() >= dns_back && p99 <= max && max <= dns_back + ttl + 20.0,
+        "{f:?}, DNS back {dns_back}"
+    );
     let p = ttl / (ttl + 1.0 / rate);
     let expected = dns_back + p * ttl / 2.0 + 1.0 / rate;
     // sd ≤ √E[(X − F)²] ≤ √(T²/3 + 2/λ²).

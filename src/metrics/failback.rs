@@ -129,14 +129,18 @@ impl Failbacks {
         self.windows[id as usize] = Some(window);
     }
 
-    /// A client's requests went to `endpoint` from `at_us` on (a request, or a span whose
-    /// first request is at `at_us` or, when not drawn, starts there).
-    #[inline]
+    /// Whether a window with clients away follows the group: the only case in which `saw`
+    /// has anything to do (checked first, inline, so that other observations cost a load).
+    #[inline(always)]
+    pub fn follows(&self, group: u16) -> bool {
+        !self.group_open[group as usize].is_empty()
+    }
+
+    /// A client's requests went to `endpoint` from `at_us` on (a request, or a span's
+    /// expected first request).
+    #[inline(never)]
     pub fn saw(&mut self, config: &Config, client: u32, group: u16, endpoint: u32, at_us: SimTime) {
         let g = group as usize;
-        if self.group_open[g].is_empty() {
-            return;
-        }
         let index_in_group = client - self.group_start[g];
         let mut settled = false;
         for f in &self.group_open[g] {

@@ -298,8 +298,10 @@ impl Observer for Recorder<'_> {
                 if let Some(timeline) = self.timeline() {
                     timeline.heading(batch.client, batch.endpoint);
                 }
-                let at_us = self.expected_first_us(&batch);
-                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+                if self.failbacks.follows(batch.group) {
+                    let at_us = self.expected_first_us(&batch);
+                    self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+                }
             }
             Observation::DeferredCounts { group, queries, failed, count } => {
                 let counts = &mut self.groups[group as usize];
@@ -343,7 +345,9 @@ impl Recorder<'_> {
             timeline.request(at_us, client, endpoint, failed);
         }
         if self.measured(at_us) {
-            self.failbacks.saw(self.config, client, group, endpoint, at_us);
+            if self.failbacks.follows(group) {
+                self.failbacks.saw(self.config, client, group, endpoint, at_us);
+            }
             let batch = Batch {
                 client,
                 group,
@@ -368,8 +372,10 @@ impl Recorder<'_> {
         }
         if self.measured(batch.from_us) && batch.requests > 0 {
             self.count(batch, at_fault);
-            let at_us = self.expected_first_us(batch);
-            self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+            if self.failbacks.follows(batch.group) {
+                let at_us = self.expected_first_us(batch);
+                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+            }
         }
         self.queries(batch.from_us, batch.requests, batch.queries);
     }

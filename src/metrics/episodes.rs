@@ -241,6 +241,22 @@ impl Episodes {
     }
 }
 
+impl Episodes {
+    /// The clients of an open episode that failed over, as (group, index in group), in
+    /// group and client order (for `failback.rs`, before the episode closes).
+    pub fn failed_over(&self, id: u32, mut each: impl FnMut(u32, u32)) {
+        let Some(tracker) = &self.trackers[id as usize] else { return };
+        for (k, &(g, base)) in tracker.groups.iter().enumerate() {
+            let end = tracker.groups.get(k + 1).map_or(tracker.state.len(), |&(_, next)| next as usize);
+            for (i, &state) in (0u32..).zip(&tracker.state[base as usize..end]) {
+                if state < WAITING {
+                    each(g, i);
+                }
+            }
+        }
+    }
+}
+
 /// Failover statistics over active clients; `times` holds failover times and WAITING for
 /// stranded clients. Percentiles are nearest-rank, ranking stranded clients last.
 fn episode_group(times: &mut [u64], misrouted: u64, failed: u64) -> EpisodeGroup {
@@ -270,6 +286,7 @@ fn episode_group(times: &mut [u64], misrouted: u64, failed: u64) -> EpisodeGroup
         requests_misrouted: misrouted,
         requests_failed: failed,
         stages: None,
+        failback: None,
     }
 }
 

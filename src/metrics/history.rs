@@ -245,6 +245,7 @@ impl History {
             groups,
             request_delay_s: closed.delay,
             record_sets: self.record_set_times(config, e, check.attributed_end_us),
+            failback: None,
         }
     }
 

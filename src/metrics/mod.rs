@@ -5,6 +5,7 @@
 //! what happened, never the model's state, and draws nothing.
 
 mod episodes;
+mod failback;
 mod history;
 mod stages;
 mod timeline;
@@ -14,6 +15,7 @@ use crate::report::{CheckTotals, ClientRow, DatapointRow, GroupTotals, RunResult
 use crate::scenario::config::Config;
 use crate::time::to_seconds;
 use episodes::Episodes;
+use failback::Failbacks;
 use history::History;
 use std::collections::BTreeMap;
 use timeline::Timeline;
@@ -32,6 +34,8 @@ pub struct Recorder<'c> {
     trace: bool,
     /// Filled by `Observation::Start`, which comes first.
     episodes: Episodes,
+    /// After each episode: its clients back on its endpoint or not.
+    failbacks: Failbacks,
     history: History,
     checkers: Vec<CheckerId>,
     /// Traced runs only.
@@ -66,6 +70,7 @@ impl<'c> Recorder<'c> {
             config,
             trace,
             episodes: Episodes::default(),
+            failbacks: Failbacks::default(),
             history: History::default(),
             checkers: Vec::new(),
             timeline: None,
@@ -123,8 +128,25 @@ impl<'c> Recorder<'c> {
         let (closed, client_rows) = std::mem::take(&mut self.episodes).finish(config);
         let (mut totals, groups) = self.totals(end);
         let health_checks = self.health_checks(&history, &mut totals);
-        let episodes_out =
-            history.episodes.iter().zip(closed).map(|(e, closed)| history.episode(config, e, closed)).collect();
+        let failbacks = std::mem::take(&mut self.failbacks).finish(config);
+        let episodes_out = history
+            .episodes
+            .iter()
+            .zip(closed)
+            .zip(failbacks)
+            .map(|((e, closed), failback)| {
+                let mut episode = history.episode(config, e, closed);
+                if let Some((total, groups)) = failback {
+                    episode.failback = Some(total);
+                    for (g, figures) in groups {
+                        if let Some(group) = episode.groups.get_mut(&config.groups[g as usize].id) {
+                            group.failback = Some(figures);
+                        }
+                    }
+                }
+                episode
+            })
+            .collect();
         let (client_rows, untraced_rows) = if self.trace { (client_rows, None) } else { (None, client_rows) };
         let trace = self.timeline.take().map(|timeline| Trace {
             timeline: timeline.finish(),
@@ -249,7 +271,13 @@ impl Observer for Recorder<'_> {
                 let episode = self.history.episodes[id as usize].clone();
                 self.episodes.open(self.config, id, &episode);
             }
-            Observation::EpisodeEnd(id) => self.episodes.close(self.config, id),
+            Observation::EpisodeEnd(id) => {
+                let mut failed_over = Vec::new();
+                self.episodes.failed_over(id, |g, i| failed_over.push((g, i)));
+                let episode = &self.history.episodes[id as usize];
+                self.failbacks.open(self.config, id, episode, &failed_over);
+                self.episodes.close(self.config, id);
+            }
             Observation::Probe { check, ok } => {
                 let (probes, failed) = &mut self.probes[check as usize];
                 *probes += 1;
@@ -291,6 +319,10 @@ impl Observer for Recorder<'_> {
                 if let Some(timeline) = self.timeline() {
                     timeline.heading(batch.client, batch.endpoint);
                 }
+                if self.failbacks.follows(batch.group) {
+                    let at_us = self.expected_first_us(&batch);
+                    self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+                }
             }
             Observation::DeferredCounts { group, queries, failed, count } => {
                 let counts = &mut self.groups[group as usize];
@@ -314,6 +346,7 @@ impl Recorder<'_> {
         if let (Some(max), false) = (self.client_rows_max, self.trace) {
             self.episodes.keep_rows(max);
         }
+        self.failbacks = Failbacks::new(config, start.episodes, start.group_start, start.healthy_answers);
         self.history = History::new(config, start);
         self.checkers = start.checkers.to_vec();
         self.timeline = self.trace.then(|| Timeline::new(config, start));
@@ -336,6 +369,9 @@ impl Recorder<'_> {
             timeline.request(at_us, client, endpoint, failed);
         }
         if self.measured(at_us) {
+            if self.failbacks.follows(group) {
+                self.failbacks.saw(self.config, client, group, endpoint, at_us);
+            }
             let batch = Batch {
                 client,
                 group,
@@ -360,8 +396,32 @@ impl Recorder<'_> {
         }
         if self.measured(batch.from_us) && batch.requests > 0 {
             self.count(batch, at_fault);
+            if self.failbacks.follows(batch.group) {
+                let at_us = self.expected_first_us(batch);
+                self.failbacks.saw(self.config, batch.client, batch.group, batch.endpoint, at_us);
+            }
         }
         self.queries(batch.from_us, batch.requests, batch.queries);
+    }
+}
+
+impl Recorder<'_> {
+    /// When the first request of a span went (for failback, docs/model.md §7.2.8): its drawn
+    /// time when the model drew it; else, for a drawn count of n requests over [from, to),
+    /// from + (to − from)/(n + 1), their expected first given n (Poisson requests spread
+    /// uniformly); for a deferred span, whose count is not drawn, from + 1/rate, the expected
+    /// wait for a client's next request from any instant. The expectations keep the mean
+    /// time back and the requests elsewhere unbiased; the spread of the times back is
+    /// narrower than drawn times would give.
+    fn expected_first_us(&self, b: &Batch) -> u64 {
+        if let Some(first_us) = b.first_us {
+            return first_us;
+        }
+        if b.requests > 0 {
+            return b.from_us + (b.to_us - b.from_us) / (b.requests + 1);
+        }
+        let rate = self.config.groups[b.group as usize].requests_per_s;
+        if rate > 0.0 { b.from_us.saturating_add((1e6 / rate).round() as u64) } else { b.from_us }
     }
 }
 
@@ -586,6 +646,54 @@ mod tests {
         // The real outage's detection is not a false failover.
         let result = run(&config(), &failover());
         assert_eq!((result.totals.false_failovers, result.health_checks["hc"].went_unhealthy), (0, 1));
+    }
+
+    #[test]
+    fn failback_is_the_first_request_to_the_primary_after_the_end() {
+        let deferred = |at: u64, client: u32, endpoint: u32| {
+            Observation::Deferred(Batch {
+                client,
+                group: 0,
+                endpoint,
+                from_us: s(at),
+                to_us: s(at + 50),
+                requests: 0,
+                failed: 0,
+                first_us: None,
+                queries: Queries::Resolver,
+            })
+        };
+        let mut observations = failover();
+        observations.splice(
+            1..1,
+            [
+                request(610, 0, PRIMARY, true),
+                request(700, 0, SECONDARY, false),
+                request(620, 1, PRIMARY, true),
+                request(710, 1, SECONDARY, false),
+                request(630, 2, PRIMARY, true),
+                request(720, 2, SECONDARY, false),
+            ],
+        );
+        observations.extend([
+            // Client 0: back 100 s after the end; client 1 still on the secondary; client 2
+            // in a span whose count is not drawn: back at its start plus 1/rate (1 s).
+            request(1250, 0, SECONDARY, false),
+            request(1300, 0, PRIMARY, false),
+            request(1400, 0, SECONDARY, false),
+            deferred(1260, 1, SECONDARY),
+            deferred(1219, 2, PRIMARY),
+        ]);
+        let e = &run(&config(), &observations).episodes[0];
+        let f = e.failback.as_ref().unwrap();
+        assert_eq!((f.clients_failed_over, f.back_s.count, f.clients_away_at_end), (3, 2, 1));
+        assert_eq!((f.back_s.p50, f.back_s.mean, f.back_s.max), (Some(100.0), Some(60.0), None));
+        // Away after the end: 100 s, 20 s and the 2400 s to the end of the run, at 1 request/s.
+        assert_eq!(f.requests_elsewhere_expected, 2520.0);
+        assert_eq!(e.groups["users"].failback.as_ref(), Some(f));
+        // An episode lasting to the end of the run has no failback.
+        let open: Vec<_> = observations.into_iter().filter(|o| !matches!(o, Observation::EpisodeEnd(_))).collect();
+        assert_eq!(run(&config(), &open).episodes[0].failback, None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod cdf;
 mod check_kinds;
 mod checkers;
+mod failback;
 mod raster;
 mod runs;
 mod stages;
@@ -50,7 +51,8 @@ trait Chart {
 
 /// Every chart the report has data for: the timeline, checkers and client failover CDF
 /// when the first run was traced; where the failover time went; the distributions across
-/// runs when there are several.
+/// runs when there are several; the failback of the first run's episodes that ended with
+/// clients failed over.
 pub fn all(report: &Report) -> Result<Vec<Figure>, PlotError> {
     let mut figures = Vec::new();
     if let Some(trace) = &report.trace {
@@ -66,6 +68,9 @@ pub fn all(report: &Report) -> Result<Vec<Figure>, PlotError> {
         figures.push(render(&chart)?);
     }
     if let Some(chart) = runs::Runs::new(report) {
+        figures.push(render(&chart)?);
+    }
+    if let Some(chart) = failback::FailbackChart::new(report) {
         figures.push(render(&chart)?);
     }
     Ok(figures)

@@ -468,6 +468,7 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize, e: &Episo
         table(out, &header, &rows);
     }
     where_the_time_went(out, report, fig, k, &e.endpoint);
+    failback(out, report, fig, k);
 }
 
 /// Each group's failover time by stage (docs/model.md §7.2.7): mean (share), p50 and p99.
@@ -512,6 +513,49 @@ fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usiz
     if !sentences.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", sentences.iter().map(|s| escape(s)).collect::<Vec<_>>().join("<br>"));
     }
+}
+
+/// After the end: when the clients that had failed over were back on the endpoint, overall
+/// and per group (docs/model.md §7.2.8); nothing for an episode lasting to the end of every run.
+fn failback(out: &mut String, report: &Report, fig: &Figures, k: usize) {
+    let Some(e) = report.run_results.iter().filter_map(|r| r.episodes.get(k)).find(|e| e.failback.is_some()) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "<p>Failback: seconds from the end until each client that had failed over sent its first request to {} again; requests elsewhere are expected counts (time away × request rate).</p>",
+        escape(&e.endpoint)
+    );
+    let cells = |name: String, at: String| {
+        let m = |f: &str| format!("{at}/failback/{f}");
+        vec![
+            name,
+            fig.count_short(&m("clients_failed_over")),
+            fig.count_short(&m("back_s/count")),
+            fig.seconds_short(&m("back_s/p50")),
+            fig.seconds_short(&m("back_s/p99")),
+            fig.seconds_short(&m("back_s/max")),
+            fig.count_short(&m("clients_away_at_end")),
+            fig.count_short(&m("clients_away_at_next_fault")),
+            fig.count_short(&m("requests_elsewhere_expected")),
+        ]
+    };
+    let mut rows = vec![cells("all".into(), format!("/episodes/{k}"))];
+    for g in e.groups.iter().filter(|(_, group)| group.failback.is_some()).map(|(g, _)| g) {
+        rows.push(cells(g.clone(), format!("/episodes/{k}/groups/{}", pointer_escape(g))));
+    }
+    let header = [
+        "client group",
+        "failed over",
+        "back",
+        "p50",
+        "p99",
+        "max",
+        "away at the end",
+        "away at the next fault",
+        "requests elsewhere",
+    ];
+    table(out, &header, &rows);
 }
 
 #[cfg(test)]

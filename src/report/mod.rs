@@ -312,6 +312,11 @@ pub struct EpisodeResult {
     /// requests to the endpoint (present when more than one can).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub record_sets: BTreeMap<String, RecordSetTimes>,
+    /// After the end: the clients that had failed over, back on the endpoint or not, over
+    /// the groups whose answer names the endpoint while all is well (docs/model.md §7.2.8).
+    /// Absent when the episode lasts to the end of the run, or no group has it to come back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failback: Option<Failback>,
 }
 
 /// Time lost by requests that reached another address after failing to connect to this
@@ -342,6 +347,11 @@ pub struct EpisodeGroup {
     /// Where the failover time of the clients that failed over went (absent when none did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<FailoverStages>,
+    /// After the end, for this group's clients (docs/model.md §7.2.8). Absent when the
+    /// episode lasts to the end of the run, or the group's answer does not name the endpoint
+    /// while all is well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failback: Option<Failback>,
 }
 
 /// Where clients' failover time went (docs/model.md §7.2.7): each client's time from the
@@ -400,6 +410,29 @@ pub struct StageStats {
     pub mean_s: f64,
     pub p50_s: f64,
     pub p99_s: f64,
+}
+
+/// After an episode ends: how soon the clients that had failed over during it were back on
+/// its endpoint, how many never were, and what their requests cost elsewhere meanwhile
+/// (docs/model.md §7.2.8). A client is back at its first request to the endpoint at or after
+/// the end; its window closes at the end of the run or when another fault of the endpoint
+/// starts, whichever comes first.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Failback {
+    /// Clients that had failed over during the episode (`client_failover_s.count`).
+    pub clients_failed_over: u64,
+    /// Seconds from the end to each of them being back: `count` are back, `mean` is over
+    /// them; percentiles rank the clients not back last (null when one falls on them).
+    pub back_s: FailoverStats,
+    /// Failed over and not back by the end of the run.
+    pub clients_away_at_end: u64,
+    /// Failed over and not back when the next fault of the endpoint started.
+    pub clients_away_at_next_fault: u64,
+    /// Requests they sent to other endpoints after the end, until back (or until their
+    /// window closed): an expectation, each client's time away × its group's
+    /// `requests_per_s`, the same in exact and aggregated mode (aggregated requests are not
+    /// counted one by one once no episode follows a client).
+    pub requests_elsewhere_expected: f64,
 }
 
 /// Time from the episode's start to each active client's first request that reached an

@@ -275,6 +275,7 @@ fn episode(out: &mut String, report: &Report, fig: &Figures, k: usize) {
         let _ = writeln!(out, "{}", row(&truncate(g, 16), &fig.episode_group_cells(k, g)));
     }
     where_the_time_went(out, report, fig, k, &e.endpoint);
+    failback_by_group(out, report, fig, k);
 }
 
 /// Each group's failover time by stage (docs/model.md §7.2.7), and what dominates it.
@@ -297,6 +298,33 @@ fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usiz
     }
     for sentence in groups.iter().filter_map(|g| g.dominant(endpoint)) {
         let _ = writeln!(out, "  {sentence}");
+    }
+}
+
+/// After the end: when the clients that had failed over were back on the endpoint, per
+/// group (docs/model.md §7.2.8); nothing for an episode lasting to the end of every run.
+fn failback_by_group(out: &mut String, report: &Report, fig: &Figures, k: usize) {
+    let episodes = || report.run_results.iter().filter_map(|r| r.episodes.get(k));
+    let Some(e) = episodes().find(|e| e.failback.is_some()) else { return };
+    let next_fault = episodes().filter_map(|e| e.failback.as_ref()).any(|f| f.clients_away_at_next_fault > 0);
+    let _ = writeln!(out, "  failback (after the end, clients that failed over: back on {})", e.endpoint);
+    for g in e.groups.iter().filter(|(_, group)| group.failback.is_some()).map(|(g, _)| g) {
+        let m = |f: &str| format!("/episodes/{k}/groups/{}/failback/{f}", escape(g));
+        let at_next_fault = if next_fault {
+            format!(" · {} at the next fault", fig.count_short(&m("clients_away_at_next_fault")))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<16} back p50 {} · p99 {} · {} of {} still away at the end{at_next_fault} · {} requests elsewhere after the end",
+            truncate(g, 16),
+            fig.seconds_short(&m("back_s/p50")),
+            fig.seconds_short(&m("back_s/p99")),
+            fig.count_short(&m("clients_away_at_end")),
+            fig.count_short(&m("clients_failed_over")),
+            fig.count_short(&m("requests_elsewhere_expected")),
+        );
     }
 }
 

@@ -149,3 +149,66 @@ fn misrouted_requests_follow_walds_identity() {
         eprintln!("Wald T={ttl} λ={rate}: mean residual {:.4} ± {:.4}", sample.mean, sample.standard_error());
     }
 }
+
+/// A pooled group whose connections never idle out nor expire: after the outage every client
+/// that failed over keeps its connection to the secondary to the end of the run. None comes
+/// back, and the requests they send elsewhere after the end are clients × rate × the time
+/// from the end to the end of the run, to float rounding.
+#[test]
+fn failback_of_pooled_connections_that_never_idle_is_never() {
+    let (clients, rate) = (200u64, 2.0);
+    let s = json!({
+        "name": "failback-pooled", "seed": 11, "duration": "40m",
+        "endpoints": { "primary": { "faults": [ { "kind": "outage", "start": "10m", "duration": "10m" } ] }, "secondary": {} },
+        "health_checks": { "hc": { "endpoint": "primary", "request_interval": "10s" } },
+        "dns": { "records": { "app": { "ttl": 30, "failover": {
+            "primary": { "endpoint": "primary", "health_check": "hc" }, "secondary": { "endpoint": "secondary" } } } } },
+        "resolvers": { "isp": { "count": 20 } },
+        "clients": { "pooled": { "count": clients, "record": "app", "requests_per_s": rate,
+                                 "connection": { "reuse": true, "idle_timeout": "1h" } } }
+    });
+    let report = simulate(&s, 1);
+    let e = &report.run_results[0].episodes[0];
+    let f = e.failback.as_ref().expect("the episode ended before the run");
+    assert_eq!((e.clients_active, e.client_failover_s.count), (clients, clients), "every client failed over");
+    assert_eq!((f.clients_failed_over, f.back_s.count, f.clients_away_at_end), (clients, 0, clients));
+    assert_eq!((f.back_s.p50, f.back_s.max, f.clients_away_at_next_fault), (None, None, 0));
+    let expected = clients as f64 * rate * (report.duration_s - e.end_s);
+    eprintln!("pooled failback: {} requests elsewhere, closed form {expected}", f.requests_elsewhere_expected);
+    assert!((f.requests_elsewhere_expected - expected).abs() <= 1e-9 * expected, "{f:?} vs {expected}");
+    assert_eq!(e.groups["pooled"].failback.as_ref(), Some(f), "one group: its failback is the episode's");
+}
+
+/// Clients caching for the TTL T behind a cacheless forwarder, no propagation delay: once the
+/// name servers answer the primary again (at F after the end), a client is back at its first
+/// request after its cache expires, p·T/2 + 1/λ later on average, p = T/(T + 1/λ) (the wait
+/// after the switch, §6.7, the other way round); all are back within F + T plus their next
+/// request.
+#[test]
+fn failback_of_caching_clients_follows_the_ttl() {
+    let (ttl, rate, clients) = (30.0, 0.5, 4000u32);
+    let report = simulate(&client_scenario(ttl, rate, clients, 5), 1);
+    let e = &report.run_results[0].episodes[0];
+    let dns_back = e.dns_failback_last_s.expect("the name servers fail back");
+    let f = e.failback.as_ref().expect("the episode ended before the run");
+    assert_eq!(
+        (f.clients_failed_over, f.back_s.count, f.clients_away_at_end),
+        (u64::from(clients), u64::from(clients), 0)
+    );
+    let (p99, max) = (f.back_s.p99.unwrap(), f.back_s.max.unwrap());
+    // The next request after the cache expires: more than 20 s with probability e^-10 each.
+    assert!(
+        f.back_s.p50.unwrap() >= dns_back && p99 <= max && max <= dns_back + ttl + 20.0,
+        "{f:?}, DNS back {dns_back}"
+    );
+    let p = ttl / (ttl + 1.0 / rate);
+    let expected = dns_back + p * ttl / 2.0 + 1.0 / rate;
+    // sd ≤ √E[(X − F)²] ≤ √(T²/3 + 2/λ²).
+    let tolerance = 4.0 * (ttl * ttl / 3.0 + 2.0 / (rate * rate)).sqrt() / f64::from(clients).sqrt();
+    let mean = f.back_s.mean.unwrap();
+    eprintln!("caching failback: mean {mean:.3} s, closed form {expected:.3} s ± {tolerance:.3}, p99 {p99}, max {max}");
+    assert!((mean - expected).abs() <= tolerance, "mean back {mean} vs {expected} ± {tolerance}");
+    // Requests elsewhere: each client's time away × its rate.
+    let requests = rate * mean * f64::from(clients);
+    assert!((f.requests_elsewhere_expected - requests).abs() <= 1e-6 * requests, "{f:?} vs {requests}");
+}

@@ -133,6 +133,9 @@ fn with_episode(extra: &[&'static str]) -> Vec<&'static str> {
         "/episodes/0/client_failover_s/p50",
         "/episodes/0/requests_misrouted",
         "/episodes/0/clients_stranded",
+        "/episodes/0/failback/clients_failed_over",
+        "/episodes/0/failback/clients_away_at_end",
+        "/episodes/0/failback/requests_elsewhere_expected",
     ]);
     m.extend(extra);
     m
@@ -156,7 +159,13 @@ fn ttl_and_fixed_caches_with_reresolve_behind_prefetching_resolvers() {
     assert_equivalent(
         "ttl+fixed",
         s,
-        &with_episode(&["/episodes/0/groups/fixed/requests_failed", "/groups/ttl/requests_failed"]),
+        &with_episode(&[
+            "/episodes/0/groups/fixed/requests_failed",
+            "/groups/ttl/requests_failed",
+            "/episodes/0/failback/back_s/mean",
+            "/episodes/0/failback/back_s/p50",
+            "/episodes/0/failback/back_s/p99",
+        ]),
     );
 }
 
@@ -177,6 +186,12 @@ fn clients_without_a_cache_behind_caching_and_forwarding_resolvers() {
             "/groups/pooled-by-resolver/requests_failed",
             "/groups/forwarded/requests_failed",
             "/episodes/0/groups/forwarded/client_failover_s/mean",
+            // Not the forwarded group's time back: a deferred span's first request is taken at
+            // 1/rate after its start, but while the name servers disagree a forwarded
+            // client's share of requests to the primary is below 1 and its first one comes
+            // later (docs/model.md §8.5: about 1.3 s early here, at the edge of 4 SE).
+            "/episodes/0/groups/pooled-by-resolver/failback/back_s/mean",
+            "/episodes/0/groups/pooled-by-resolver/failback/back_s/p50",
         ]),
     );
 }

@@ -106,7 +106,12 @@ fn plot_redraws_a_run_directory_byte_for_byte() {
         assert!(redrawn == original, "{name:?} differs when redrawn from the saved files");
         compared += 1;
     }
-    assert_eq!(compared, 2 * CHARTS.len() + 1, "all charts in both formats, and report.html");
+    // Both episodes end before the run: the failback chart too.
+    assert_eq!(compared, 2 * (CHARTS.len() + 1) + 1, "all charts in both formats, and report.html");
+    let failback = svg_texts(&std::fs::read_to_string(again.join("failback.svg")).unwrap());
+    for wanted in ["seconds since the fault ended", "back on", "p50", "Episode 1"] {
+        assert_has(&failback, wanted, "failback");
+    }
 }
 
 #[test]

@@ -777,6 +777,7 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
             check_stats(&eg.client_failover_s, eg.clients_active, eg.clients_stranded, &format!("{at}/{g}"));
             check_stages(eg, &format!("{at}/{g}"));
         }
+        check_failback(e, duration_s, &at);
         assert!(e.record_sets.len() != 1, "{at}: record_sets only when several sets can answer the endpoint");
         for (name, r) in &e.record_sets {
             assert!(shape.asked.contains(name), "{at}: record set {name} is asked by no group");
@@ -802,6 +803,52 @@ fn check_invariants(run: &RunResult, shape: &Shape) {
             }
         }
     }
+}
+
+/// Failback (docs/model.md §7.2.8): only for episodes that ended before the run, over the
+/// clients that failed over; every one of them back or away; times from the end within the
+/// run; the groups add up to the episode.
+fn check_failback(e: &fosim::report::EpisodeResult, duration_s: f64, at: &str) {
+    if e.end_s >= duration_s - 1e-9 {
+        assert!(e.failback.is_none(), "{at}: failback for an episode lasting to the end of the run");
+    }
+    let Some(total) = &e.failback else {
+        assert!(e.groups.values().all(|g| g.failback.is_none()), "{at}: group failback without the episode's");
+        return;
+    };
+    let after_end = duration_s - e.end_s + 1e-6;
+    let check = |f: &fosim::report::Failback, failed_over: u64, at: &str| {
+        assert_eq!(f.clients_failed_over, failed_over, "{at}: failback over the clients that failed over");
+        let b = &f.back_s;
+        assert!(b.count <= f.clients_failed_over, "{at}: more back than failed over: {f:?}");
+        assert_eq!(
+            b.count + f.clients_away_at_end + f.clients_away_at_next_fault,
+            f.clients_failed_over,
+            "{at}: {f:?}"
+        );
+        assert!(f.clients_away_at_end <= f.clients_failed_over, "{at}: {f:?}");
+        assert!(f.clients_away_at_end == 0 || f.clients_away_at_next_fault == 0, "{at}: one window end: {f:?}");
+        let times = [b.mean, b.p50, b.p90, b.p99, b.max];
+        assert!(
+            times.iter().flatten().all(|&t| (0.0..=after_end).contains(&t)),
+            "{at}: a time back outside the run: {f:?}"
+        );
+        assert!(b.p50.is_none_or(|p50| b.max.is_none_or(|max| p50 <= max)), "{at}: {f:?}");
+        assert_eq!(b.max.is_some(), b.count == f.clients_failed_over && b.count > 0, "{at}: max iff all back: {f:?}");
+        assert!(f.requests_elsewhere_expected >= 0.0 && f.requests_elsewhere_expected.is_finite(), "{at}: {f:?}");
+    };
+    // Only the groups whose answer names the endpoint while all is well have a failback.
+    let with: Vec<_> = e.groups.iter().filter(|(_, g)| g.failback.is_some()).collect();
+    assert!(!with.is_empty(), "{at}: an episode's failback without any group's");
+    check(total, with.iter().map(|(_, g)| g.client_failover_s.count).sum(), at);
+    let groups: Vec<&fosim::report::Failback> = with.iter().filter_map(|(_, g)| g.failback.as_ref()).collect();
+    for (g, eg) in &with {
+        check(eg.failback.as_ref().expect("filtered"), eg.client_failover_s.count, &format!("{at}/{g}"));
+    }
+    assert_eq!(groups.iter().map(|f| f.back_s.count).sum::<u64>(), total.back_s.count, "{at}");
+    assert_eq!(groups.iter().map(|f| f.clients_away_at_end).sum::<u64>(), total.clients_away_at_end, "{at}");
+    let requests: f64 = groups.iter().map(|f| f.requests_elsewhere_expected).sum();
+    assert!((requests - total.requests_elsewhere_expected).abs() <= 1e-9 * requests.max(1.0), "{at}");
 }
 
 /// The first run's time series: one row per bucket, shares are shares, changes and

@@ -479,36 +479,37 @@ fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usiz
     }
     let _ = writeln!(
         out,
-        "<h4>Where the time went</h4>\n<p>Each client's failover time, from the fault's start to its first request to a healthy endpoint, is cut where one more layer stopped pointing it at {}: the health check's detection, the first name server's new answer, its resolver's cached answer (cached before the fault, or refilled with the faulty endpoint after it began), its own DNS cache, its open connection; the rest is the wait for its next request. Each cell: the mean (its share of the wait), median and 99th percentile over the clients that failed over{}.</p>",
+        "<h4>Where the time went</h4>\n<p>Each client's failover time, from the fault's start to its first request to a healthy endpoint, is cut where one more layer stopped pointing it at {}: the health check's detection, the first name server's new answer, its resolver's cached answer (cached before the fault, or refilled with the faulty endpoint after it began), its own DNS cache, its open connection; the rest is the wait for its next request. Each cell: the mean over the clients that failed over (its share of the wait), and under it the median and 99th percentile{}.</p>",
         escape(endpoint),
         if fig.many { ", means over runs" } else { "" }
     );
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            let m = |stage: &str, stat: &str| {
-                format!("/episodes/{k}/groups/{}/stages/{stage}/{stat}", pointer_escape(&g.group))
-            };
-            std::iter::once(g.group.clone())
-                .chain(g.stages.iter().map(|&(name, _, mean_s)| {
-                    if mean_s == 0.0 {
-                        "–".to_owned()
-                    } else {
-                        format!(
-                            "{mean_s:.1} s ({:.0} %) · p50 {} · p99 {}",
-                            100.0 * g.share(mean_s),
-                            fig.seconds_short(&m(name, "p50_s")),
-                            fig.seconds_short(&m(name, "p99_s"))
-                        )
-                    }
-                }))
-                .chain(std::iter::once(format!("{:.1} s", g.total_s())))
-                .collect()
-        })
-        .collect();
-    let labels = FailoverStages::default().each().map(|(_, label, _)| label);
-    let header: Vec<&str> = std::iter::once("client group").chain(labels).chain(["mean failover"]).collect();
-    table(out, &header, &rows);
+    // A cell per stage: its mean and share, and under it (smaller) its median and p99.
+    out.push_str("<table>\n<tr><th>client group</th>");
+    for (_, label, _) in FailoverStages::default().each() {
+        let _ = write!(out, "<th>{}</th>", escape(label));
+    }
+    out.push_str("<th>mean failover</th></tr>\n");
+    for g in &groups {
+        let m = |stage: &str, stat: &str| {
+            format!("/episodes/{k}/groups/{}/stages/{stage}/{stat}", pointer_escape(&g.group))
+        };
+        let _ = write!(out, "<tr><td>{}</td>", escape(&g.group));
+        for &(name, _, mean_s) in &g.stages {
+            if mean_s < 0.05 {
+                out.push_str("<td>–</td>");
+                continue;
+            }
+            let _ = write!(
+                out,
+                "<td class=\"n\">{mean_s:.1} s ({:.0} %)<br><small style=\"white-space:nowrap\">p50 {} · p99 {}</small></td>",
+                100.0 * g.share(mean_s),
+                escape(&fig.seconds_short(&m(name, "p50_s"))),
+                escape(&fig.seconds_short(&m(name, "p99_s")))
+            );
+        }
+        let _ = writeln!(out, "<td class=\"n\">{:.1} s</td></tr>", g.total_s());
+    }
+    out.push_str("</table>\n");
     let sentences: Vec<String> = groups.iter().filter_map(|g| g.dominant(endpoint)).collect();
     if !sentences.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", sentences.iter().map(|s| escape(s)).collect::<Vec<_>>().join("<br>"));

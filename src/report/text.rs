@@ -290,7 +290,8 @@ fn where_the_time_went(out: &mut String, report: &Report, fig: &Figures, k: usiz
         let parts: Vec<String> = g
             .stages
             .iter()
-            .filter(|s| s.2 > 0.0)
+            // Stages that would print as 0.0s are left out.
+            .filter(|s| s.2 >= 0.05)
             .map(|&(_, label, mean_s)| format!("{label} {mean_s:.1}s ({:.0} %)", 100.0 * g.share(mean_s)))
             .collect();
         let parts = if parts.is_empty() { "no wait".to_owned() } else { parts.join(" · ") };

@@ -110,7 +110,9 @@ fn plot_redraws_a_run_directory_byte_for_byte() {
     // chart too.
     assert_eq!(compared, 2 * (CHARTS.len() + 2) + 1, "all charts in both formats, and report.html");
     let stages = svg_texts(&std::fs::read_to_string(again.join("failover-stages.svg")).unwrap());
-    for wanted in ["where each group's mean failover time went", "waiting for", "detection", "next request", "Episode 1"] {
+    for wanted in
+        ["where each group's mean failover time went", "waiting for", "detection", "next request", "Episode 1"]
+    {
         assert_has(&stages, wanted, "failover-stages");
     }
     let failback = svg_texts(&std::fs::read_to_string(again.join("failback.svg")).unwrap());

@@ -46,6 +46,23 @@ fn episode<'a>(run: &'a RunResult, endpoint: &str) -> &'a EpisodeResult {
 /// What each scenario's description promises, checked on its first run.
 fn lesson(name: &str, run: &RunResult) {
     match name {
+        "own-api" => {
+            let e = episode(run, "primary");
+            let stages = |g: &str| e.groups[g].stages.clone().unwrap_or_else(|| panic!("{g} has stages"));
+            // Java services: their own failed requests refill the VPC resolver with the dead
+            // primary at the fault's start, and it keeps it for a whole TTL after detection.
+            let java = stages("java-services");
+            let total: f64 = java.each().iter().map(|s| s.2.mean_s).sum();
+            assert!(java.resolver_refilled.mean_s > 0.5 * total, "java: {java:?}");
+            let java_p50 = e.groups["java-services"].client_failover_s.p50.unwrap();
+            assert!((java_p50 - 120.0).abs() < 5.0, "java fails over about one TTL after the fault: {java_p50}");
+            // Mobile users behind clamping resolvers wait for answers cached before the fault.
+            assert!(stages("mobile").resolver_cached.mean_s > 10.0);
+            // Pooled connections never idle out: no Java service comes back to the primary.
+            let back = e.groups["java-services"].failback.clone().expect("the episode ends before the run");
+            assert_eq!(back.clients_away_at_end, back.clients_failed_over);
+            assert!(e.groups["browsers"].failback.clone().unwrap().back_s.count > 0);
+        }
         "basic-failover" => {
             let e = episode(run, "primary");
             assert!(e.detection_s.unwrap() > 70.0 && e.detection_s.unwrap() < 105.0);

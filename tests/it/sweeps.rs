@@ -261,6 +261,7 @@ fn the_bundled_sweeps_run_and_recommend() {
     for (file, name) in [
         ("scenarios/sweeps/interval-threshold.json", "interval-threshold"),
         ("scenarios/sweeps/ttl-client-mix.json", "ttl-client-mix"),
+        ("scenarios/sweeps/own-api-ttl-interval.json", "own-api-ttl-interval"),
     ] {
         let output = fosim("2").arg("tune").arg(file).arg("--out").arg(out.path()).output().unwrap();
         assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stderr));
@@ -276,6 +277,18 @@ fn the_bundled_sweeps_run_and_recommend() {
     let best = &r["groups"][0]["best"];
     assert!(best["constraints"][0]["satisfied"] == true);
     assert!(best["change_vs_base"]["ci95_high"].as_f64().unwrap() < 0.0, "the winner beats the base scenario: {best}");
+    // The worked example: with 10 s checks, a TTL of at most 60 s lets the Java services'
+    // VPC resolver drop the primary by the time detection is over; its report.html is whole.
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("own-api-ttl-interval/recommendation.json")).unwrap())
+            .unwrap();
+    let best = &r["groups"][0]["best"];
+    assert!(best["constraints"][0]["satisfied"] == true, "{best}");
+    assert!(best["change_vs_base"]["ci95_high"].as_f64().unwrap() < 0.0, "the winner beats the base scenario: {best}");
+    let html = std::fs::read_to_string(out.path().join("own-api-ttl-interval/report.html")).unwrap();
+    for wanted in ["Recommendation", "check interval", "java-services: client failover p99 (s)", "<svg"] {
+        assert!(html.contains(wanted), "the sweep's report.html lacks {wanted:?}");
+    }
 }
 
 /// The cells of the Markdown table of `results.md`: (header, rows).

@@ -37,12 +37,10 @@ impl GroupStages {
             "detection" => format!("for the health check to detect the fault on {endpoint}"),
             "name_servers" => format!("for the name servers to stop answering {endpoint} once it was detected"),
             "resolver_cached" => format!("its resolvers' caches still serving {endpoint}, cached before the fault"),
-            "resolver_refilled" => format!(
-                "its resolvers' caches refilled with {endpoint} after the fault began (before the name servers switched)"
-            ),
+            "resolver_refilled" => format!("its resolvers' caches refilled with {endpoint} after the fault began"),
             "own_cache" => format!("its own DNS cache still holding {endpoint}"),
             "connection" => format!("its pooled connections to {endpoint} staying open"),
-            _ => format!("for its next request once nothing pointed it at {endpoint} any more"),
+            _ => format!("for its next request: no DNS answer, cache or connection held it at {endpoint}"),
         };
         Some(format!("{}: {:.0} % of the wait is {what}.", self.group, 100.0 * share))
     }

@@ -32,8 +32,10 @@ struct Window {
     /// The groups it follows, in group order, and the first slot of each one's clients.
     groups: Vec<(u32, u32)>,
     state: Vec<u64>,
-    /// Clients still away.
+    /// Clients still away, in all and per group (as `groups`): a group none of whose
+    /// clients is away stops being followed.
     away: u64,
+    away_in_group: Vec<u64>,
     /// Microseconds away after the end, summed over each group's clients settled so far.
     away_us: Vec<u128>,
 }
@@ -102,6 +104,7 @@ impl Failbacks {
         let initial = if until_us > episode.end_us { AWAY } else { SHUT_OUT };
         let mut state = vec![NOT_FAILED_OVER; slots as usize];
         let mut away = 0;
+        let mut away_in_group = vec![0; groups.len()];
         for &(g, i) in failed_over {
             let k = groups.partition_point(|&(h, _)| h < g);
             if groups.get(k).is_none_or(|&(h, _)| h != g) {
@@ -109,6 +112,7 @@ impl Failbacks {
             }
             state[(groups[k].1 + i) as usize] = initial;
             away += u64::from(initial == AWAY);
+            away_in_group[k] += u64::from(initial == AWAY);
         }
         let window = Window {
             endpoint: episode.endpoint,
@@ -118,13 +122,16 @@ impl Failbacks {
             groups,
             state,
             away,
+            away_in_group,
         };
         if away == 0 {
             self.settled[id as usize] = Some(window.figures(config));
             return;
         }
         for (k, &(g, base)) in (0u32..).zip(&window.groups) {
-            self.group_open[g as usize].push(Following { episode: id, base, k });
+            if window.away_in_group[k as usize] > 0 {
+                self.group_open[g as usize].push(Following { episode: id, base, k });
+            }
         }
         self.windows[id as usize] = Some(window);
     }
@@ -143,6 +150,7 @@ impl Failbacks {
         let g = group as usize;
         let index_in_group = client - self.group_start[g];
         let mut settled = false;
+        let mut group_done = false;
         for f in &self.group_open[g] {
             let window = self.windows[f.episode as usize].as_mut().expect("open failbacks have windows");
             let slot = (f.base + index_in_group) as usize;
@@ -159,11 +167,25 @@ impl Failbacks {
             window.state[slot] = state;
             window.away_us[f.k as usize] += u128::from(until_us - window.end_us);
             window.away -= 1;
+            window.away_in_group[f.k as usize] -= 1;
             settled |= window.away == 0;
+            group_done |= window.away_in_group[f.k as usize] == 0;
         }
         if settled {
             self.settle_finished(config, g);
         }
+        if group_done {
+            self.drop_done(g);
+        }
+    }
+
+    /// Stops following group `g` in the windows where none of its clients is away any more
+    /// (their other groups may still be).
+    #[cold]
+    fn drop_done(&mut self, g: usize) {
+        let windows = &self.windows;
+        self.group_open[g]
+            .retain(|f| windows[f.episode as usize].as_ref().is_some_and(|w| w.away_in_group[f.k as usize] > 0));
     }
 
     /// Closes the windows following group `g` that have no client away left.
